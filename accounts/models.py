@@ -1,0 +1,182 @@
+"""Centers (the tenants), users with a role, and membership as a guardian permission on a Center."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from guardian.models import UserObjectPermissionBase
+
+#: The one object permission that makes a user a member of a center.
+MEMBERSHIP_PERM = "work_in_center"
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"“{value}” is not a known time zone (e.g. Asia/Kolkata).")
+
+
+class CenterQuerySet(models.QuerySet):
+    def for_user(self, user) -> CenterQuerySet:
+        """Centers the user works in; every center for super admins."""
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        if user.is_super_admin:
+            return self.all()
+        # Only direct object grants count (never model-level ones, which would open every
+        # center): one join on the membership table, usable as a subquery in tenant queries.
+        return self.filter(memberships__user=user, memberships__permission__codename=MEMBERSHIP_PERM).distinct()
+
+
+class Center(models.Model):
+    name = models.CharField(max_length=120)
+    code = models.CharField(
+        max_length=8,
+        unique=True,
+        validators=[RegexValidator(r"^[A-Z]{2,8}$", "Use 2-8 capital letters, e.g. TLGC.")],
+        help_text="Prefix of the center's enquiry IDs, e.g. TLGC gives TLGC0001.",
+    )
+    city = models.CharField(max_length=80, blank=True)
+    timezone = models.CharField(max_length=64, default="Asia/Kolkata", validators=[validate_timezone])
+
+    objects = CenterQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [(MEMBERSHIP_PERM, "Works in this center")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+
+class Role(models.TextChoices):
+    SUPER_ADMIN = "SUPER_ADMIN", "Super admin"
+    CENTER_ADMIN = "CENTER_ADMIN", "Center admin"
+    COUNSELOR = "COUNSELOR", "Counselor"
+    TRAINER = "TRAINER", "Trainer"
+
+
+class Action(models.TextChoices):
+    """What a role may do; checked by the access helpers and by the model methods themselves."""
+
+    VIEW_LEADS = "view_leads", "View leads"
+    CREATE_ENQUIRY = "create_enquiry", "Create enquiries"
+    MANAGE_LEAD = "manage_lead", "Edit leads, discovery, notes, assignee"
+    SCHEDULE_VISIT = "schedule_visit", "Schedule intro visits"
+    RECORD_OUTCOME = "record_outcome", "Record intro-visit attendance and outcome"
+    MANAGE_FOLLOW_UP = "manage_follow_up", "Manage follow-ups"
+    CONVERT = "convert", "Convert leads"
+    CLOSE = "close", "Close leads"
+    REOPEN = "reopen", "Reopen closed leads"
+    MANAGE_CENTER = "manage_center", "Manage batches and staff"
+
+
+_COUNSELOR = {
+    Action.VIEW_LEADS,
+    Action.CREATE_ENQUIRY,
+    Action.MANAGE_LEAD,
+    Action.SCHEDULE_VISIT,
+    Action.MANAGE_FOLLOW_UP,
+    Action.CONVERT,
+    Action.CLOSE,
+}
+ROLE_ACTIONS: dict[str, frozenset[str]] = {
+    Role.SUPER_ADMIN: frozenset(Action),
+    Role.CENTER_ADMIN: frozenset(Action),
+    Role.COUNSELOR: frozenset(_COUNSELOR),
+    Role.TRAINER: frozenset({Action.RECORD_OUTCOME}),
+}
+
+
+class UserQuerySet(models.QuerySet):
+    def in_centers(self, centers) -> UserQuerySet:
+        """Active users who work in any of `centers` (Center queryset, list, or one Center)."""
+        if isinstance(centers, Center):
+            centers = [centers]
+        memberships = CenterMembership.objects.filter(permission__codename=MEMBERSHIP_PERM, content_object__in=centers)
+        return self.filter(is_active=True, pk__in=memberships.values("user_id"))
+
+
+class CRMUserManager(UserManager.from_queryset(UserQuerySet)):
+    pass
+
+
+class User(AbstractUser):
+    role = models.CharField(max_length=16, choices=Role, default=Role.COUNSELOR)
+    phone = models.CharField(max_length=20, blank=True)
+
+    objects = CRMUserManager()
+
+    class Meta:
+        ordering = ["first_name", "last_name", "username"]
+        constraints = [
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="user_role_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    def save(self, *args, **kwargs):
+        # Admin access follows the role: center admins and super admins live in Django admin.
+        self.is_staff = self.role in (Role.SUPER_ADMIN, Role.CENTER_ADMIN)
+        self.is_superuser = self.role == Role.SUPER_ADMIN
+        super().save(*args, **kwargs)
+
+    @property
+    def is_super_admin(self) -> bool:
+        return self.role == Role.SUPER_ADMIN
+
+    @property
+    def is_center_admin(self) -> bool:
+        return self.role == Role.CENTER_ADMIN
+
+    def may(self, action: str) -> bool:
+        """Whether this user's role allows `action` (an `Action`), in the centers it works in."""
+        return self.is_active and action in ROLE_ACTIONS.get(self.role, frozenset())
+
+    def centers(self):
+        return Center.objects.for_user(self)
+
+    def works_in(self, center: Center | int) -> bool:
+        center_id = center if isinstance(center, int) else center.pk
+        if self.is_super_admin:
+            return True
+        cache = self.__dict__.setdefault("_center_ids", None)
+        if cache is None:
+            cache = set(self.centers().values_list("pk", flat=True))
+            self.__dict__["_center_ids"] = cache
+        return center_id in cache
+
+    def add_to_center(self, center: Center) -> None:
+        from guardian.shortcuts import assign_perm
+
+        assign_perm(f"accounts.{MEMBERSHIP_PERM}", self, center)
+        self.__dict__.pop("_center_ids", None)
+
+    def remove_from_center(self, center: Center) -> None:
+        from guardian.shortcuts import remove_perm
+
+        remove_perm(f"accounts.{MEMBERSHIP_PERM}", self, center)
+        self.__dict__.pop("_center_ids", None)
+
+
+class CenterMembership(UserObjectPermissionBase):
+    """Guardian's direct-foreign-key table for permissions on centers.
+
+    Guardian finds it by itself (assign_perm, get_objects_for_user); a real foreign key instead
+    of guardian's generic varchar `object_pk` keeps membership joins indexable and lets the
+    membership go away with the center.
+    """
+
+    content_object = models.ForeignKey(Center, on_delete=models.CASCADE, related_name="memberships")
+
+    class Meta(UserObjectPermissionBase.Meta):
+        verbose_name = "center membership"

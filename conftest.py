@@ -1,0 +1,90 @@
+"""Personas shared by every test: two centers, each with an admin, a counselor and a trainer."""
+
+import os
+import types
+
+import pytest
+
+
+@pytest.fixture
+def tlgc(db):
+    from leads.tests.factories import CenterFactory
+
+    return CenterFactory(name="The Little Gym Gurgaon", code="TLGC", city="Gurgaon")
+
+
+@pytest.fixture
+def tlgb(db):
+    from leads.tests.factories import CenterFactory
+
+    return CenterFactory(name="The Little Gym Bangalore", code="TLGB", city="Bangalore")
+
+
+def _staff(center, prefix):
+    from accounts.models import Role
+    from leads.tests.factories import BatchFactory, UserFactory
+
+    admin = UserFactory(username=f"{prefix}_admin", role=Role.CENTER_ADMIN, centers=[center])
+    counselor = UserFactory(username=f"{prefix}_counselor", role=Role.COUNSELOR, centers=[center])
+    trainer = UserFactory(username=f"{prefix}_trainer", role=Role.TRAINER, centers=[center])
+    batch = BatchFactory(center=center, name=f"{center.code} Pre-K Gym", trainer=trainer)
+    return types.SimpleNamespace(center=center, admin=admin, counselor=counselor, trainer=trainer, batch=batch)
+
+
+@pytest.fixture
+def c(tlgc):
+    """TLGC and its staff: c.center, c.admin, c.counselor, c.trainer, c.batch."""
+    return _staff(tlgc, "tlgc")
+
+
+@pytest.fixture
+def b(tlgb):
+    """TLGB and its staff (the other center)."""
+    return _staff(tlgb, "tlgb")
+
+
+@pytest.fixture
+def superadmin(db):
+    from accounts.models import Role
+    from leads.tests.factories import UserFactory
+
+    return UserFactory(username="superadmin", role=Role.SUPER_ADMIN)
+
+
+@pytest.fixture
+def lead(c):
+    from leads.tests.factories import make_lead
+
+    return make_lead(c.center, c.counselor)
+
+
+# -- browser tests --------------------------------------------------------------------------
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests need Chromium; they may skip locally, never where REQUIRE_BROWSER=1 (CI)."""
+    if os.path.exists(CHROMIUM) or os.environ.get("REQUIRE_BROWSER") == "1":
+        return
+    skip = pytest.mark.skip(reason=f"Chromium not found at {CHROMIUM}")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)

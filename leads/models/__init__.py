@@ -1,0 +1,41 @@
+from leads.models.enrollment import Batch, Enrollment, Weekday
+from leads.models.family import Child, FamilyLink, Gender, Parent
+from leads.models.follow_up import FollowUp, FollowUpOutcome, FollowUpStatus
+from leads.models.history import LeadStatusChange
+from leads.models.intro_visit import IntroVisit, IVOutcome
+from leads.models.lead import (
+    OPEN_STATUSES,
+    TRANSITIONS,
+    EnquiryCounter,
+    Lead,
+    LeadSource,
+    LeadStatus,
+    LifecycleError,
+    Move,
+    ParentExpectation,
+)
+
+__all__ = [
+    "OPEN_STATUSES",
+    "TRANSITIONS",
+    "Batch",
+    "Child",
+    "EnquiryCounter",
+    "Enrollment",
+    "FamilyLink",
+    "FollowUp",
+    "FollowUpOutcome",
+    "FollowUpStatus",
+    "Gender",
+    "IVOutcome",
+    "IntroVisit",
+    "Lead",
+    "LeadSource",
+    "LeadStatus",
+    "LeadStatusChange",
+    "LifecycleError",
+    "Move",
+    "Parent",
+    "ParentExpectation",
+    "Weekday",
+]

@@ -1,0 +1,87 @@
+"""A center's class groups (batches) and the enrollments a converted lead ends in."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from leads.models.family import FamilyQuerySet
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class Batch(models.Model):
+    center = models.ForeignKey("accounts.Center", on_delete=models.PROTECT, related_name="batches")
+    name = models.CharField(max_length=120)
+    weekday = models.PositiveSmallIntegerField(choices=Weekday)
+    start_time = models.TimeField()
+    duration_minutes = models.PositiveSmallIntegerField(default=45)
+    min_age_months = models.PositiveSmallIntegerField(default=0)
+    max_age_months = models.PositiveSmallIntegerField(default=144)
+    capacity = models.PositiveSmallIntegerField(default=12)
+    trainer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="batches",
+        limit_choices_to={"role": "TRAINER"},
+    )
+    is_active = models.BooleanField(default=True)
+
+    objects = FamilyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["center", "weekday", "start_time"]
+        verbose_name_plural = "batches"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(min_age_months__lte=models.F("max_age_months")), name="batch_age_range_valid"
+            ),
+            models.CheckConstraint(condition=models.Q(capacity__gte=1), name="batch_capacity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} · {self.get_weekday_display()[:3]} {self.start_time:%H:%M}"
+
+    def clean(self) -> None:
+        if self.trainer_id and self.center_id and not self.trainer.works_in(self.center_id):
+            raise ValidationError({"trainer": "This trainer does not work in the batch's center."})
+        if self.min_age_months > self.max_age_months:
+            raise ValidationError({"max_age_months": "The maximum age must not be below the minimum age."})
+
+
+class Enrollment(models.Model):
+    child = models.ForeignKey("leads.Child", on_delete=models.PROTECT, related_name="enrollments")
+    center = models.ForeignKey("accounts.Center", on_delete=models.PROTECT, related_name="enrollments")
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="enrollments", null=True, blank=True)
+    start_date = models.DateField()
+    plan = models.CharField(max_length=80, blank=True, help_text="e.g. Weekly, 3 months")
+    notes = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = FamilyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-start_date"]
+
+    def __str__(self) -> str:
+        return f"{self.child} · {self.batch or 'no batch'} from {self.start_date:%d %b %Y}"
+
+    def clean(self) -> None:
+        if self.child_id and self.center_id and self.child.center_id != self.center_id:
+            raise ValidationError({"child": "The child belongs to another center."})
+        if self.batch_id and self.center_id and self.batch.center_id != self.center_id:
+            raise ValidationError({"batch": "This batch belongs to another center."})

@@ -1,0 +1,60 @@
+"""Append-only status history: one row per lifecycle move, written in the move's transaction."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("Status history is append-only.")
+
+    def delete(self):
+        raise TypeError("Status history is append-only.")
+
+
+class LeadStatusChange(models.Model):
+    lead = models.ForeignKey("leads.Lead", on_delete=models.PROTECT, related_name="status_changes")
+    from_status = models.CharField(max_length=24, blank=True, help_text="Empty for the enquiry itself.")
+    to_status = models.CharField(max_length=24)
+    action = models.CharField(max_length=32)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    note = models.TextField(blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["at", "pk"]
+        get_latest_by = "at"
+        indexes = [
+            # Timeline of one lead and time-in-stage both read a lead's rows in order.
+            models.Index(fields=["lead", "at"], name="status_change_lead_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '—'} → {self.to_status} ({self.action})"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError("Status history is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Status history is append-only.")
+
+    @property
+    def to_status_label(self) -> str:
+        from leads.models.lead import LeadStatus
+
+        return LeadStatus(self.to_status).label
+
+    @property
+    def action_label(self) -> str:
+        from leads.models.lead import Move
+
+        return Move(self.action).label

@@ -1,0 +1,663 @@
+"""The lead and its lifecycle: statuses, the one transition table, and the business verbs.
+
+Every verb is a method taking keyword-only `by=` (the acting user). All of them go through
+`Lead._transition`, which in one transaction locks the lead row, checks the table, lets the verb
+write its fields and records one `LeadStatusChange`. A move the table refuses raises
+`LifecycleError` with a sentence a counselor understands, and nothing is written.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, models, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Action, Center
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from leads.models.enrollment import Batch, Enrollment
+    from leads.models.follow_up import FollowUp
+    from leads.models.intro_visit import IntroVisit
+
+
+class LifecycleError(Exception):
+    """A move the lifecycle does not allow. `str(error)` is the sentence to show."""
+
+    def __init__(self, message: str, *, code: str = "refused"):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+class LeadStatus(models.TextChoices):
+    ENQUIRY_RECEIVED = "ENQUIRY_RECEIVED", "Enquiry received"
+    DISCOVERY_COMPLETED = "DISCOVERY_COMPLETED", "Discovery completed"
+    IV_SCHEDULED = "IV_SCHEDULED", "Intro visit scheduled"
+    IV_COMPLETED = "IV_COMPLETED", "Intro visit completed"
+    IV_NO_SHOW = "IV_NO_SHOW", "Intro visit no-show"
+    FOLLOW_UP_PENDING = "FOLLOW_UP_PENDING", "Follow-up pending"
+    CONVERTED = "CONVERTED", "Converted"
+    CLOSED_LOST = "CLOSED_LOST", "Closed (lost)"
+
+
+S = LeadStatus
+OPEN_STATUSES: tuple[str, ...] = (
+    S.ENQUIRY_RECEIVED,
+    S.DISCOVERY_COMPLETED,
+    S.IV_SCHEDULED,
+    S.IV_COMPLETED,
+    S.IV_NO_SHOW,
+    S.FOLLOW_UP_PENDING,
+)
+TERMINAL_STATUSES: tuple[str, ...] = (S.CONVERTED, S.CLOSED_LOST)
+
+#: How each status reads at the start of a refusal sentence.
+_STATUS_SUBJECT = {
+    S.ENQUIRY_RECEIVED: "A new enquiry",
+    S.DISCOVERY_COMPLETED: "A lead with discovery completed",
+    S.IV_SCHEDULED: "A lead with an intro visit already scheduled",
+    S.IV_COMPLETED: "A lead whose intro visit is completed",
+    S.IV_NO_SHOW: "A lead who missed the intro visit",
+    S.FOLLOW_UP_PENDING: "A lead pending follow-up",
+    S.CONVERTED: "A converted lead",
+    S.CLOSED_LOST: "A closed lead",
+}
+
+
+class LeadSource(models.TextChoices):
+    WALK_IN = "WALK_IN", "Walk-in"
+    PHONE_CALL = "PHONE_CALL", "Phone call"
+    ONLINE = "ONLINE", "Online"
+    REFERRAL = "REFERRAL", "Referral"
+    SOCIAL_MEDIA = "SOCIAL_MEDIA", "Social media"
+    EVENT = "EVENT", "Event"
+    OTHER = "OTHER", "Other"
+
+
+class ParentExpectation(models.TextChoices):
+    CHILD_DEVELOPMENT = "child_development", "Child development"
+    PHYSICAL_ACTIVITY = "physical_activity", "Physical activity"
+    SOCIAL_SKILLS = "social_skills", "Social skills"
+    CONFIDENCE = "confidence", "Confidence building"
+    MOTOR_SKILLS = "motor_skills", "Motor skills"
+    SCHOOL_READINESS = "school_readiness", "School readiness"
+    FUN_RECREATION = "fun_recreation", "Fun and recreation"
+    DISCIPLINE = "discipline", "Discipline and focus"
+
+
+class Move(models.TextChoices):
+    """Every lifecycle action; the `action` of a status-history row."""
+
+    CREATE_ENQUIRY = "create_enquiry", "Enquiry received"
+    COMPLETE_DISCOVERY = "complete_discovery", "Discovery completed"
+    SCHEDULE_INTRO_VISIT = "schedule_intro_visit", "Intro visit scheduled"
+    RECORD_ENROLL_NOW = "record_enroll_now", "Intro visit: interested, enroll now"
+    RECORD_ENROLL_LATER = "record_enroll_later", "Intro visit: interested, enroll later"
+    RECORD_NOT_INTERESTED = "record_not_interested", "Intro visit: not interested"
+    RECORD_NO_SHOW = "record_no_show", "Intro visit: no-show"
+    ADD_FOLLOW_UP = "add_follow_up", "Follow-up added"
+    CONVERT = "convert", "Converted"
+    CLOSE = "close", "Closed"
+    REOPEN = "reopen", "Reopened"
+
+
+#: The one transition table: for each move, the statuses it may start from and where it leads.
+#: A status missing from a move's row means the move is refused there.
+TRANSITIONS: dict[str, dict[str, str]] = {
+    Move.CREATE_ENQUIRY: {},  # creates the lead; no "from" status
+    Move.COMPLETE_DISCOVERY: {
+        S.ENQUIRY_RECEIVED: S.DISCOVERY_COMPLETED,
+        # Later open statuses: the details are updated, the status never moves backwards.
+        S.DISCOVERY_COMPLETED: S.DISCOVERY_COMPLETED,
+        S.IV_SCHEDULED: S.IV_SCHEDULED,
+        S.IV_COMPLETED: S.IV_COMPLETED,
+        S.IV_NO_SHOW: S.IV_NO_SHOW,
+        S.FOLLOW_UP_PENDING: S.FOLLOW_UP_PENDING,
+    },
+    Move.SCHEDULE_INTRO_VISIT: {
+        S.ENQUIRY_RECEIVED: S.IV_SCHEDULED,
+        S.DISCOVERY_COMPLETED: S.IV_SCHEDULED,
+        S.IV_NO_SHOW: S.IV_SCHEDULED,
+        S.FOLLOW_UP_PENDING: S.IV_SCHEDULED,
+    },
+    Move.RECORD_ENROLL_NOW: {S.IV_SCHEDULED: S.IV_COMPLETED},
+    Move.RECORD_ENROLL_LATER: {S.IV_SCHEDULED: S.FOLLOW_UP_PENDING},
+    Move.RECORD_NOT_INTERESTED: {S.IV_SCHEDULED: S.FOLLOW_UP_PENDING},
+    Move.RECORD_NO_SHOW: {S.IV_SCHEDULED: S.IV_NO_SHOW},
+    Move.ADD_FOLLOW_UP: {
+        S.ENQUIRY_RECEIVED: S.FOLLOW_UP_PENDING,
+        S.DISCOVERY_COMPLETED: S.FOLLOW_UP_PENDING,
+        S.IV_SCHEDULED: S.IV_SCHEDULED,  # the visit still comes first
+        S.IV_COMPLETED: S.FOLLOW_UP_PENDING,
+        S.IV_NO_SHOW: S.FOLLOW_UP_PENDING,
+        S.FOLLOW_UP_PENDING: S.FOLLOW_UP_PENDING,
+    },
+    Move.CONVERT: dict.fromkeys(OPEN_STATUSES, S.CONVERTED),
+    Move.CLOSE: dict.fromkeys(OPEN_STATUSES, S.CLOSED_LOST),
+    Move.REOPEN: {S.CLOSED_LOST: S.FOLLOW_UP_PENDING},
+}
+
+#: The role permission each move needs (see accounts.models.ROLE_ACTIONS).
+MOVE_PERMISSION: dict[str, str] = {
+    Move.CREATE_ENQUIRY: Action.CREATE_ENQUIRY,
+    Move.COMPLETE_DISCOVERY: Action.MANAGE_LEAD,
+    Move.SCHEDULE_INTRO_VISIT: Action.SCHEDULE_VISIT,
+    Move.RECORD_ENROLL_NOW: Action.RECORD_OUTCOME,
+    Move.RECORD_ENROLL_LATER: Action.RECORD_OUTCOME,
+    Move.RECORD_NOT_INTERESTED: Action.RECORD_OUTCOME,
+    Move.RECORD_NO_SHOW: Action.RECORD_OUTCOME,
+    Move.ADD_FOLLOW_UP: Action.MANAGE_FOLLOW_UP,
+    Move.CONVERT: Action.CONVERT,
+    Move.CLOSE: Action.CLOSE,
+    Move.REOPEN: Action.REOPEN,
+}
+
+#: How each move reads at the end of a refusal sentence: "A converted lead cannot be closed".
+_MOVE_PHRASE = {
+    Move.COMPLETE_DISCOVERY: "have its discovery updated",
+    Move.SCHEDULE_INTRO_VISIT: "be scheduled for an intro visit",
+    Move.RECORD_ENROLL_NOW: "have an intro-visit outcome recorded",
+    Move.RECORD_ENROLL_LATER: "have an intro-visit outcome recorded",
+    Move.RECORD_NOT_INTERESTED: "have an intro-visit outcome recorded",
+    Move.RECORD_NO_SHOW: "have an intro-visit outcome recorded",
+    Move.ADD_FOLLOW_UP: "get a follow-up",
+    Move.CONVERT: "be converted",
+    Move.CLOSE: "be closed",
+    Move.REOPEN: "be reopened",
+}
+
+
+def allowed_moves(status: str) -> list[str]:
+    """The moves the table allows from `status` (for showing only the valid actions)."""
+    return [move for move, row in TRANSITIONS.items() if status in row]
+
+
+def check_move(status: str, move: str) -> str:
+    """The status `move` leads to from `status`, or LifecycleError with the rule's sentence."""
+    try:
+        return TRANSITIONS[move][status]
+    except KeyError:
+        raise LifecycleError(f"{_STATUS_SUBJECT[status]} cannot {_MOVE_PHRASE[move]}.") from None
+
+
+def require_permission(user: User | None, action: str, center_id: int) -> None:
+    """Raise PermissionDenied unless `user`'s role allows `action` in the center."""
+    if user is None or not user.may(action):
+        raise PermissionDenied("Your role does not allow this action.")
+    if not user.works_in(center_id):
+        raise PermissionDenied("This lead belongs to another center.")
+
+
+class EnquiryCounter(models.Model):
+    """One row per center, locked while an enquiry is created: IDs are consecutive, never reused."""
+
+    center = models.OneToOneField(Center, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.center.code}: {self.last_number}"
+
+    @classmethod
+    def next_enquiry_id(cls, center: Center) -> str:
+        """Take the next number; must run inside the creating transaction (the lock is held to commit)."""
+        cls.objects.get_or_create(center=center)
+        counter = cls.objects.select_for_update().get(center=center)
+        counter.last_number += 1
+        counter.save(update_fields=["last_number"])
+        return format_enquiry_id(center.code, counter.last_number)
+
+
+def format_enquiry_id(code: str, number: int) -> str:
+    return f"{code}{number:04d}"  # TLGC0001 … TLGC9999, then TLGC10000
+
+
+class LeadQuerySet(models.QuerySet):
+    def for_user(self, user) -> LeadQuerySet:
+        """Leads of the centers `user` works in: the only way views, admin and API read leads."""
+        if getattr(user, "is_authenticated", False) and user.is_active and user.is_super_admin:
+            return self.all()
+        return self.filter(center__in=Center.objects.for_user(user))
+
+    def open(self) -> LeadQuerySet:
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def in_status(self, *statuses: str) -> LeadQuerySet:
+        return self.filter(status__in=statuses)
+
+    def delete(self):
+        raise LifecycleError("Leads are never deleted: close them instead.", code="no_delete")
+
+
+class Lead(models.Model):
+    center = models.ForeignKey(Center, on_delete=models.PROTECT, related_name="leads")
+    child = models.ForeignKey("leads.Child", on_delete=models.PROTECT, related_name="leads")
+    enquiry_id = models.CharField(max_length=16, unique=True, editable=False)
+    status = models.CharField(max_length=24, choices=LeadStatus, default=S.ENQUIRY_RECEIVED, editable=False)
+    source = models.CharField(max_length=16, choices=LeadSource, default=LeadSource.WALK_IN)
+    school = models.CharField(max_length=160, blank=True)
+    preferred_schedule = models.CharField(max_length=160, blank=True)
+    parent_expectations = models.JSONField(default=list, blank=True)
+    discovery_notes = models.TextField(blank=True)
+    discovery_completed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    closed_reason = models.CharField(max_length=500, blank=True, editable=False)
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    enrollment = models.OneToOneField(
+        "leads.Enrollment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="lead",
+    )
+    converted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    status_changed_at = models.DateTimeField(default=timezone.now, editable=False)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="assigned_leads"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = LeadQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=LeadStatus.values), name="lead_status_valid"),
+            models.CheckConstraint(condition=Q(source__in=LeadSource.values), name="lead_source_valid"),
+            # A child has at most one open lead: a second enquiry must find the first.
+            models.UniqueConstraint(
+                fields=["child"], condition=Q(status__in=OPEN_STATUSES), name="one_open_lead_per_child"
+            ),
+            models.CheckConstraint(
+                condition=Q(status=S.CONVERTED, enrollment__isnull=False, converted_at__isnull=False)
+                | ~Q(status=S.CONVERTED),
+                name="converted_lead_has_enrollment",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=S.CLOSED_LOST, closed_at__isnull=False) | ~Q(status=S.CLOSED_LOST),
+                name="closed_lead_has_closed_at",
+            ),
+        ]
+        indexes = [
+            # Board columns and the leads list: a center's leads by status, newest first.
+            models.Index(fields=["center", "status", "-created_at"], name="lead_center_status_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enquiry_id} · {self.child}"
+
+    # -- never deleted -------------------------------------------------------------------------
+
+    def delete(self, *args, **kwargs):
+        raise LifecycleError("Leads are never deleted: close them instead.", code="no_delete")
+
+    # -- reading -------------------------------------------------------------------------------
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def allowed_moves(self) -> list[str]:
+        return allowed_moves(self.status)
+
+    def days_in_status(self, now: datetime.datetime | None = None) -> int:
+        return ((now or timezone.now()) - self.status_changed_at).days
+
+    # -- the one private step ------------------------------------------------------------------
+
+    @contextmanager
+    def _transition(self, move: str, *, by: User | None, note: str = "") -> Iterator[Lead]:
+        """Lock the lead, check `move`, let the caller write, record history; all or nothing."""
+        require_permission(by, MOVE_PERMISSION[move], self.center_id)
+        with transaction.atomic():
+            lead = type(self).objects.select_for_update().get(pk=self.pk)
+            from_status = lead.status
+            to_status = check_move(from_status, move)
+            yield lead
+            now = timezone.now()
+            lead.status = to_status
+            if to_status != from_status:
+                lead.status_changed_at = now
+            lead.updated_by = by
+            lead.save()
+            LeadStatusChange.objects.create(
+                lead=lead, from_status=from_status, to_status=to_status, action=move, actor=by, at=now, note=note
+            )
+        for field in self._meta.concrete_fields:
+            setattr(self, field.attname, getattr(lead, field.attname))
+
+    # -- the verbs ----------------------------------------------------------------------------
+
+    @classmethod
+    def create_enquiry(
+        cls,
+        *,
+        center: Center,
+        child: dict[str, Any],
+        parent: dict[str, Any],
+        source: str = LeadSource.WALK_IN,
+        school: str = "",
+        preferred_schedule: str = "",
+        parent_expectations: list[str] | None = None,
+        remarks: str = "",
+        assigned_to: User | None = None,
+        by: User,
+    ) -> Lead:
+        """Record a new enquiry, reusing the family when the phone (and the child) are known.
+
+        `child`: first_name, last_name, dob, gender. `parent`: name, phone, email, relationship.
+        Bad input raises ValidationError keyed by field ("child.dob", "parent.phone", "source").
+        """
+        from leads.models.family import Child, FamilyLink, Parent
+        from leads.phones import normalize_phone
+
+        require_permission(by, Action.CREATE_ENQUIRY, center.pk)
+        errors: dict[str, list[str]] = {}
+        phone = ""
+        try:
+            phone = normalize_phone(parent.get("phone") or "")
+        except ValidationError as error:
+            errors["parent.phone"] = error.messages
+        if source not in LeadSource.values:
+            errors["source"] = [f"Choose one of: {', '.join(LeadSource.values)}."]
+        expectations, expectation_errors = _clean_expectations(parent_expectations)
+        if expectation_errors:
+            errors["parent_expectations"] = expectation_errors
+        if assigned_to is not None and not _works_as_staff(assigned_to, center):
+            errors["assigned_to"] = ["Assign the lead to a counselor or admin of this center."]
+        new_child = Child(
+            center=center,
+            first_name=(child.get("first_name") or "").strip(),
+            last_name=(child.get("last_name") or "").strip(),
+            dob=child.get("dob"),
+            gender=child.get("gender") or "",
+            school=(school or "").strip(),
+        )
+        errors.update(_model_errors(new_child, "child", exclude=["center"]))
+        if isinstance(new_child.dob, datetime.date) and new_child.dob > timezone.localdate():
+            errors["child.dob"] = ["The date of birth cannot be in the future."]
+        new_parent = Parent(
+            center=center,
+            name=(parent.get("name") or "").strip(),
+            phone=phone or "+0",
+            email=(parent.get("email") or "").strip(),
+        )
+        errors.update(_model_errors(new_parent, "parent", exclude=["center", "phone"]))
+        if errors:
+            raise ValidationError(errors)
+
+        with transaction.atomic():
+            # Locking the center's counter first serialises enquiries of one center, so the
+            # family lookups below cannot race each other.
+            enquiry_id = EnquiryCounter.next_enquiry_id(center)
+            existing_parent = Parent.objects.filter(center=center, phone=phone).first()
+            if existing_parent is None:
+                new_parent.save()
+                family_parent = new_parent
+            else:
+                family_parent = existing_parent
+                if new_parent.email and not existing_parent.email:
+                    existing_parent.email = new_parent.email
+                    existing_parent.save(update_fields=["email"])
+            family_child = (
+                Child.objects.filter(
+                    links__parent=family_parent,
+                    first_name__iexact=new_child.first_name,
+                    last_name__iexact=new_child.last_name,
+                    dob=new_child.dob,
+                ).first()
+                if existing_parent
+                else None
+            )
+            if family_child is None:
+                new_child.save()
+                family_child = new_child
+                FamilyLink.objects.create(
+                    parent=family_parent,
+                    child=family_child,
+                    relationship=(parent.get("relationship") or "Parent")[:40],
+                    is_primary=True,
+                )
+            else:
+                open_lead = cls.objects.open().filter(child=family_child).first()
+                if open_lead is not None:
+                    raise LifecycleError(
+                        f"{family_child.full_name} already has an open lead, {open_lead.enquiry_id}. "
+                        "Continue with that lead instead.",
+                        code="duplicate",
+                    )
+                if new_child.school and family_child.school != new_child.school:
+                    family_child.school = new_child.school
+                    family_child.save(update_fields=["school"])
+            now = timezone.now()
+            lead = cls(
+                center=center,
+                child=family_child,
+                enquiry_id=enquiry_id,
+                status=S.ENQUIRY_RECEIVED,
+                source=source,
+                school=new_child.school,
+                preferred_schedule=(preferred_schedule or "").strip(),
+                parent_expectations=expectations,
+                discovery_notes=(remarks or "").strip(),
+                assigned_to=assigned_to or (by if _works_as_staff(by, center) else None),
+                created_by=by,
+                updated_by=by,
+                created_at=now,
+                status_changed_at=now,
+            )
+            try:
+                with transaction.atomic():
+                    lead.save(force_insert=True)
+            except IntegrityError:
+                # The partial unique index is the backstop if two enquiries for one child race.
+                raise LifecycleError(f"{family_child.full_name} already has an open lead.", code="duplicate") from None
+            LeadStatusChange.objects.create(
+                lead=lead,
+                from_status="",
+                to_status=S.ENQUIRY_RECEIVED,
+                action=Move.CREATE_ENQUIRY,
+                actor=by,
+                at=now,
+                note=lead.discovery_notes,
+            )
+        return lead
+
+    def complete_discovery(
+        self,
+        *,
+        school: str | None = None,
+        preferred_schedule: str | None = None,
+        parent_expectations: list[str] | None = None,
+        discovery_notes: str | None = None,
+        by: User,
+    ) -> None:
+        expectations, expectation_errors = _clean_expectations(parent_expectations)
+        if expectation_errors:
+            raise ValidationError({"parent_expectations": expectation_errors})
+        for name, value, limit in (("school", school, 160), ("preferred_schedule", preferred_schedule, 160)):
+            if value is not None and len(value) > limit:
+                raise ValidationError({name: f"Keep it under {limit} characters."})
+        with self._transition(Move.COMPLETE_DISCOVERY, by=by, note=discovery_notes or "") as lead:
+            if school is not None:
+                lead.school = school.strip()
+            if preferred_schedule is not None:
+                lead.preferred_schedule = preferred_schedule.strip()
+            if parent_expectations is not None:
+                lead.parent_expectations = expectations
+            if discovery_notes is not None:
+                lead.discovery_notes = discovery_notes.strip()
+            if lead.discovery_completed_at is None:
+                lead.discovery_completed_at = timezone.now()
+
+    def schedule_intro_visit(
+        self,
+        *,
+        scheduled_at: datetime.datetime,
+        batch: Batch,
+        trainer: User | None = None,
+        notes: str = "",
+        by: User,
+    ) -> IntroVisit:
+        from leads.models.intro_visit import IntroVisit
+
+        errors: dict[str, str] = {}
+        if batch is None:
+            errors["batch"] = "Choose the batch the child will try."
+        elif batch.center_id != self.center_id:
+            errors["batch"] = "This batch belongs to another center."
+        elif not batch.is_active:
+            errors["batch"] = "This batch is no longer running."
+        trainer = trainer or (batch.trainer if batch is not None else None)
+        if trainer is not None and (trainer.role != "TRAINER" or not trainer.works_in(self.center_id)):
+            errors["trainer"] = "Choose a trainer of this center."
+        if not isinstance(scheduled_at, datetime.datetime):
+            errors["scheduled_at"] = "Enter the date and time of the visit."
+        elif scheduled_at <= timezone.now():
+            errors["scheduled_at"] = "The visit must be in the future."
+        if errors:
+            raise ValidationError(errors)
+        with self._transition(Move.SCHEDULE_INTRO_VISIT, by=by, note=notes) as lead:
+            visit = IntroVisit.objects.create(
+                lead=lead,
+                scheduled_at=scheduled_at,
+                batch=batch,
+                trainer=trainer,
+                notes=notes.strip(),
+                created_by=by,
+            )
+        return visit
+
+    def add_follow_up(
+        self,
+        *,
+        scheduled_date: datetime.date,
+        notes: str = "",
+        assigned_to: User | None = None,
+        by: User,
+    ) -> FollowUp:
+        from leads.models.follow_up import FollowUp
+
+        assigned_to = assigned_to or self.assigned_to or by
+        self._validate_follow_up(scheduled_date, assigned_to)
+        with self._transition(Move.ADD_FOLLOW_UP, by=by, note=notes) as lead:
+            follow_up = FollowUp.objects.create(
+                lead=lead, scheduled_date=scheduled_date, notes=notes.strip(), assigned_to=assigned_to, created_by=by
+            )
+        return follow_up
+
+    def _validate_follow_up(self, scheduled_date: Any, assigned_to: User | None, field: str = "scheduled_date") -> None:
+        errors = {}
+        if not isinstance(scheduled_date, datetime.date) or isinstance(scheduled_date, datetime.datetime):
+            errors[field] = "Enter the date of the follow-up."
+        elif scheduled_date < timezone.localdate(timezone=self.center.tzinfo):
+            errors[field] = "Pick today or a later date."
+        if assigned_to is not None and not _works_as_staff(assigned_to, self.center):
+            errors["assigned_to"] = "Assign the follow-up to a counselor or admin of this center."
+        if errors:
+            raise ValidationError(errors)
+
+    def convert(self, *, enrollment: Enrollment, by: User, note: str = "") -> None:
+        from leads.models.follow_up import FollowUp
+
+        if enrollment is None:
+            raise ValidationError({"enrollment": "Create the enrollment first, then convert."})
+        if enrollment.child_id != self.child_id or enrollment.center_id != self.center_id:
+            raise ValidationError({"enrollment": "The enrollment must be of this child, in this center."})
+        if type(self).objects.filter(enrollment=enrollment).exclude(pk=self.pk).exists():
+            raise ValidationError({"enrollment": "This enrollment already converted another lead."})
+        with self._transition(Move.CONVERT, by=by, note=note) as lead:
+            lead.enrollment = enrollment
+            lead.converted_at = timezone.now()
+            FollowUp.objects.filter(lead=lead).pending().cancel_all(by=by)
+
+    def close(self, *, reason: str, by: User) -> None:
+        from leads.models.follow_up import FollowUp
+        from leads.models.intro_visit import IntroVisit
+
+        reason = (reason or "").strip()
+        if not reason:
+            raise ValidationError({"reason": "Say why the lead is closed."})
+        if len(reason) > 500:
+            raise ValidationError({"reason": "Keep the reason under 500 characters."})
+        with self._transition(Move.CLOSE, by=by, note=reason) as lead:
+            lead.closed_reason = reason
+            lead.closed_at = timezone.now()
+            FollowUp.objects.filter(lead=lead).pending().cancel_all(by=by)
+            IntroVisit.objects.filter(lead=lead).awaiting_outcome().cancel_all()
+
+    def reopen(self, *, by: User, note: str = "", follow_up_date: datetime.date | None = None) -> FollowUp:
+        """Put a closed lead back in the pipeline with a follow-up (today unless given)."""
+        from leads.models.follow_up import FollowUp
+
+        follow_up_date = follow_up_date or timezone.localdate(timezone=self.center.tzinfo)
+        assignee = self.assigned_to if self.assigned_to and self.assigned_to.is_active else by
+        self._validate_follow_up(follow_up_date, assignee, field="follow_up_date")
+        other = type(self).objects.open().filter(child_id=self.child_id).exclude(pk=self.pk).first()
+        if other is not None:
+            raise LifecycleError(f"{self.child} already has an open lead, {other.enquiry_id}.", code="duplicate")
+        with self._transition(Move.REOPEN, by=by, note=note or f"Closed because: {self.closed_reason}") as lead:
+            lead.closed_reason = ""
+            lead.closed_at = None
+            follow_up = FollowUp.objects.create(
+                lead=lead,
+                scheduled_date=follow_up_date,
+                notes=note or "Reopened: call the family again.",
+                assigned_to=assignee,
+                created_by=by,
+            )
+        return follow_up
+
+    def reassign(self, *, assigned_to: User | None, by: User) -> None:
+        """Change the counselor in charge (not a status move, so no history row)."""
+        require_permission(by, Action.MANAGE_LEAD, self.center_id)
+        if assigned_to is not None and not _works_as_staff(assigned_to, self.center):
+            raise ValidationError({"assigned_to": "Assign the lead to a counselor or admin of this center."})
+        with transaction.atomic():
+            type(self).objects.filter(pk=self.pk).update(
+                assigned_to=assigned_to, updated_by=by, updated_at=timezone.now()
+            )
+        self.assigned_to = assigned_to
+        self.updated_by = by
+
+
+def _works_as_staff(user: User, center: Center) -> bool:
+    return user.is_active and user.role in ("COUNSELOR", "CENTER_ADMIN", "SUPER_ADMIN") and user.works_in(center.pk)
+
+
+def _clean_expectations(values: list[str] | None) -> tuple[list[str], list[str]]:
+    if values is None:
+        return [], []
+    if not isinstance(values, list | tuple):
+        return [], ["Send a list of expectations."]
+    unknown = [v for v in values if v not in ParentExpectation.values]
+    if unknown:
+        return [], [
+            f"Unknown expectation: {', '.join(map(str, unknown))}. Choose from {', '.join(ParentExpectation.values)}."
+        ]
+    return list(dict.fromkeys(values)), []
+
+
+def _model_errors(instance: models.Model, prefix: str, exclude: list[str]) -> dict[str, list[str]]:
+    try:
+        instance.full_clean(exclude=exclude, validate_constraints=False)
+    except ValidationError as error:
+        return {f"{prefix}.{name}": messages for name, messages in error.message_dict.items()}
+    return {}
+
+
+from leads.models.history import LeadStatusChange  # noqa: E402  (history imports lead lazily)
