@@ -93,6 +93,18 @@ class ParentExpectation(models.TextChoices):
     DISCIPLINE = "discipline", "Discipline and focus"
 
 
+class ClosedReason(models.TextChoices):
+    """Why a lead was lost: a category for the figures, beside the free-text reason."""
+
+    PRICE = "PRICE", "Price"
+    SCHEDULE = "SCHEDULE", "Schedule / timing"
+    DISTANCE = "DISTANCE", "Distance"
+    CHILD_NOT_READY = "CHILD_NOT_READY", "Child not ready"
+    OTHER_PROGRAM = "OTHER_PROGRAM", "Chose another program"
+    NOT_REACHABLE = "NOT_REACHABLE", "Not reachable"
+    OTHER = "OTHER", "Other"
+
+
 class Move(models.TextChoices):
     """Every lifecycle action; the `action` of a status-history row."""
 
@@ -248,6 +260,7 @@ class Lead(models.Model):
     discovery_notes = models.TextField(blank=True)
     discovery_completed_at = models.DateTimeField(null=True, blank=True, editable=False)
     closed_reason = models.CharField(max_length=500, blank=True, editable=False)
+    closed_reason_category = models.CharField(max_length=16, choices=ClosedReason, blank=True, editable=False)
     closed_at = models.DateTimeField(null=True, blank=True, editable=False)
     enrollment = models.OneToOneField(
         "leads.Enrollment",
@@ -585,7 +598,7 @@ class Lead(models.Model):
             lead.converted_at = timezone.now()
             FollowUp.objects.filter(lead=lead).pending().cancel_all(by=by)
 
-    def close(self, *, reason: str, by: User) -> None:
+    def close(self, *, reason: str, by: User, category: str = ClosedReason.OTHER) -> None:
         from leads.models.follow_up import FollowUp
         from leads.models.intro_visit import IntroVisit
 
@@ -594,8 +607,11 @@ class Lead(models.Model):
             raise ValidationError({"reason": "Say why the lead is closed."})
         if len(reason) > 500:
             raise ValidationError({"reason": "Keep the reason under 500 characters."})
+        if category not in ClosedReason.values:
+            raise ValidationError({"category": f"Choose one of: {', '.join(ClosedReason.values)}."})
         with self._transition(Move.CLOSE, by=by, note=reason) as lead:
             lead.closed_reason = reason
+            lead.closed_reason_category = category
             lead.closed_at = timezone.now()
             FollowUp.objects.filter(lead=lead).pending().cancel_all(by=by)
             IntroVisit.objects.filter(lead=lead).awaiting_outcome().cancel_all()
@@ -612,6 +628,7 @@ class Lead(models.Model):
             raise LifecycleError(f"{self.child} already has an open lead, {other.enquiry_id}.", code="duplicate")
         with self._transition(Move.REOPEN, by=by, note=note or f"Closed because: {self.closed_reason}") as lead:
             lead.closed_reason = ""
+            lead.closed_reason_category = ""
             lead.closed_at = None
             follow_up = FollowUp.objects.create(
                 lead=lead,
@@ -621,6 +638,34 @@ class Lead(models.Model):
                 created_by=by,
             )
         return follow_up
+
+    def add_note(self, *, body: str, by: User) -> LeadNote:
+        """A free note on the lead's timeline (not a status move)."""
+        require_permission(by, Action.MANAGE_LEAD, self.center_id)
+        body = (body or "").strip()
+        if not body:
+            raise ValidationError({"body": "Write the note first."})
+        if len(body) > 4000:
+            raise ValidationError({"body": "Keep the note under 4,000 characters."})
+        return LeadNote.objects.create(lead=self, author=by, body=body)
+
+    def update_details(self, *, by: User, **fields: Any) -> None:
+        """Edit source, assignee or remarks (never the status): the legacy PATCH and admin edits."""
+        require_permission(by, Action.MANAGE_LEAD, self.center_id)
+        allowed = {"source", "assigned_to", "discovery_notes", "school", "preferred_schedule"}
+        unknown = set(fields) - allowed
+        if unknown:
+            raise ValidationError({name: "This field cannot be changed here." for name in unknown})
+        if "source" in fields and fields["source"] not in LeadSource.values:
+            raise ValidationError({"source": f"Choose one of: {', '.join(LeadSource.values)}."})
+        assignee = fields.get("assigned_to")
+        if assignee is not None and not _works_as_staff(assignee, self.center):
+            raise ValidationError({"assigned_to": "Assign the lead to a counselor or admin of this center."})
+        with transaction.atomic():
+            for name, value in fields.items():
+                setattr(self, name, value.strip() if isinstance(value, str) else value)
+            self.updated_by = by
+            self.save(update_fields=[*fields, "updated_by", "updated_at"])
 
     def reassign(self, *, assigned_to: User | None, by: User) -> None:
         """Change the counselor in charge (not a status move, so no history row)."""
@@ -633,6 +678,19 @@ class Lead(models.Model):
             )
         self.assigned_to = assigned_to
         self.updated_by = by
+
+
+class LeadNote(models.Model):
+    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.body[:60]
 
 
 def _works_as_staff(user: User, center: Center) -> bool:

@@ -1,0 +1,64 @@
+"""The only place that turns (user, id) into an object, a 404 or a 403.
+
+Views, the API and admin call these; none of them calls `Lead.objects.get()` directly.
+Rules: unknown id -> 404; object of a center the user does not work in -> 403 (the spec's
+tenant rule); role without the right for `action` -> 403.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from accounts.models import Action, User
+from leads.models import Batch, FollowUp, IntroVisit, Lead
+
+
+def require_action(user: User, action: str) -> None:
+    if not user.may(action):
+        raise PermissionDenied("Your role does not allow this action.")
+
+
+def _check(user: User, center_id: int, action: str) -> None:
+    if not user.works_in(center_id):
+        raise PermissionDenied("This belongs to another center.")
+    require_action(user, action)
+
+
+def get_lead_for_user(user: User, pk: int, *, action: str = Action.VIEW_LEADS, queryset=None) -> Lead:
+    queryset = queryset if queryset is not None else Lead.objects.select_related("center", "child", "assigned_to")
+    lead = queryset.filter(pk=pk).first()
+    if lead is None:
+        raise Http404("No such lead.")
+    _check(user, lead.center_id, action)
+    return lead
+
+
+def get_intro_visit_for_user(user: User, pk: int, *, action: str = Action.RECORD_OUTCOME) -> IntroVisit:
+    visit = (
+        IntroVisit.objects.select_related("lead", "lead__center", "lead__child", "batch", "trainer")
+        .filter(pk=pk)
+        .first()
+    )
+    if visit is None:
+        raise Http404("No such intro visit.")
+    _check(user, visit.lead.center_id, action)
+    return visit
+
+
+def get_follow_up_for_user(user: User, pk: int, *, action: str = Action.MANAGE_FOLLOW_UP) -> FollowUp:
+    follow_up = (
+        FollowUp.objects.select_related("lead", "lead__center", "lead__child", "assigned_to").filter(pk=pk).first()
+    )
+    if follow_up is None:
+        raise Http404("No such follow-up.")
+    _check(user, follow_up.lead.center_id, action)
+    return follow_up
+
+
+def get_batch_for_user(user: User, pk: int, *, action: str = Action.SCHEDULE_VISIT) -> Batch:
+    batch = Batch.objects.select_related("center", "trainer").filter(pk=pk).first()
+    if batch is None:
+        raise Http404("No such batch.")
+    _check(user, batch.center_id, action)
+    return batch
