@@ -1,0 +1,3 @@
+"""Web routes of the leads app: each screen module owns its own `urlpatterns`."""
+
+urlpatterns: list = []
