@@ -5,6 +5,9 @@ import types
 
 import pytest
 
+# Sync Playwright runs an event loop in the test thread; the ORM calls beside it are safe here.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
 
 @pytest.fixture
 def tlgc(db):

@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "guardian",
     "accounts",
     "leads",
+    "api",
+    "insights",
 ]
 
 MIDDLEWARE = [
