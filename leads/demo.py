@@ -1,0 +1,381 @@
+"""Believable demo data, fast: whole lead histories written with bulk inserts.
+
+The rows obey every rule the model methods enforce (one open lead per child, consecutive
+enquiry IDs, a history row per move, converted leads with an enrollment, closed leads with a
+reason), so screens, figures and benchmarks see what real use would leave behind. Used by
+`seed_demo` and by tests and benchmarks that need thousands of leads.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Center, User
+from leads.models import (
+    Batch,
+    Child,
+    ClosedReason,
+    EnquiryCounter,
+    Enrollment,
+    FamilyLink,
+    FollowUp,
+    FollowUpOutcome,
+    FollowUpStatus,
+    IntroVisit,
+    IVOutcome,
+    Lead,
+    LeadSource,
+    LeadStatus,
+    LeadStatusChange,
+    Move,
+    Parent,
+    ParentExpectation,
+)
+from leads.models.lead import format_enquiry_id
+
+S = LeadStatus
+
+#: Share of each final status in generated data (an ordinary month of a busy center).
+DEFAULT_MIX: dict[str, float] = {
+    S.ENQUIRY_RECEIVED: 0.14,
+    S.DISCOVERY_COMPLETED: 0.11,
+    S.IV_SCHEDULED: 0.12,
+    S.IV_COMPLETED: 0.06,
+    S.IV_NO_SHOW: 0.06,
+    S.FOLLOW_UP_PENDING: 0.21,
+    S.CONVERTED: 0.17,
+    S.CLOSED_LOST: 0.13,
+}
+
+FIRST_NAMES_GIRL = ["Aanya", "Aarohi", "Ananya", "Diya", "Ira", "Kiara", "Myra", "Mehr", "Navya", "Pari", "Riya", "Saanvi", "Sara", "Tara", "Zoya", "Anika", "Meera", "Ishita", "Avni", "Kavya"]
+FIRST_NAMES_BOY = ["Aarav", "Advik", "Arjun", "Ayaan", "Dhruv", "Ishaan", "Kabir", "Reyansh", "Rudra", "Shaurya", "Vihaan", "Vivaan", "Yash", "Krish", "Aditya", "Arnav", "Neel", "Om", "Rohan", "Veer"]
+LAST_NAMES = ["Sharma", "Verma", "Gupta", "Goyal", "Mehta", "Kapoor", "Malhotra", "Iyer", "Nair", "Reddy", "Rao", "Singh", "Bansal", "Chopra", "Joshi", "Khanna", "Menon", "Pillai", "Saxena", "Agarwal"]
+PARENT_NAMES = ["Anshu", "Priya", "Neha", "Pooja", "Ritu", "Sonal", "Kavita", "Rahul", "Amit", "Vikram", "Sanjay", "Rohit", "Nikhil", "Deepa", "Shalini", "Meenal", "Arun", "Suresh", "Anjali", "Swati"]
+SCHOOLS = [
+    "Delhi Public School",
+    "The Shri Ram School",
+    "Heritage Xperiential",
+    "Pathways World School",
+    "Lotus Valley",
+    "Little Millennium",
+    "Kangaroo Kids",
+    "EuroKids",
+    "",
+]
+SCHEDULES = ["Mon/Wed/Fri - 4:00 PM", "Tue/Thu - 5:00 PM", "Saturday mornings", "Weekends", "Weekday evenings"]
+NOTES = [
+    "Interested in Pre-K Gym",
+    "Parent wants a weekend batch",
+    "Referred by a current member",
+    "Child is shy, wants confidence building",
+    "Asked about sibling discount",
+    "Saw our Instagram post",
+    "",
+]
+CLOSE_REASONS = {
+    ClosedReason.PRICE: "Fees above budget",
+    ClosedReason.SCHEDULE: "Batch timings clash with school",
+    ClosedReason.DISTANCE: "Moved to another part of the city",
+    ClosedReason.CHILD_NOT_READY: "Parent feels child is too young",
+    ClosedReason.OTHER_PROGRAM: "Joined a swimming program instead",
+    ClosedReason.NOT_REACHABLE: "No answer after three calls",
+}
+
+
+@dataclass
+class _Plan:
+    """One lead's life, as moves with their times, before anything is written."""
+
+    status: str
+    created_at: datetime.datetime
+    steps: list[tuple[str, str, datetime.datetime]] = field(default_factory=list)  # (move, to_status, at)
+
+
+def _plan(rng: random.Random, status: str, created_at: datetime.datetime, now: datetime.datetime) -> _Plan:
+    path: dict[str, list[tuple[str, str]]] = {
+        S.ENQUIRY_RECEIVED: [],
+        S.DISCOVERY_COMPLETED: [(Move.COMPLETE_DISCOVERY, S.DISCOVERY_COMPLETED)],
+        S.IV_SCHEDULED: [(Move.COMPLETE_DISCOVERY, S.DISCOVERY_COMPLETED), (Move.SCHEDULE_INTRO_VISIT, S.IV_SCHEDULED)],
+        S.IV_COMPLETED: [
+            (Move.COMPLETE_DISCOVERY, S.DISCOVERY_COMPLETED),
+            (Move.SCHEDULE_INTRO_VISIT, S.IV_SCHEDULED),
+            (Move.RECORD_ENROLL_NOW, S.IV_COMPLETED),
+        ],
+        S.IV_NO_SHOW: [
+            (Move.COMPLETE_DISCOVERY, S.DISCOVERY_COMPLETED),
+            (Move.SCHEDULE_INTRO_VISIT, S.IV_SCHEDULED),
+            (Move.RECORD_NO_SHOW, S.IV_NO_SHOW),
+        ],
+        S.FOLLOW_UP_PENDING: [
+            (Move.COMPLETE_DISCOVERY, S.DISCOVERY_COMPLETED),
+            (Move.SCHEDULE_INTRO_VISIT, S.IV_SCHEDULED),
+            (Move.RECORD_ENROLL_LATER, S.FOLLOW_UP_PENDING),
+        ],
+        S.CONVERTED: [
+            (Move.COMPLETE_DISCOVERY, S.DISCOVERY_COMPLETED),
+            (Move.SCHEDULE_INTRO_VISIT, S.IV_SCHEDULED),
+            (Move.RECORD_ENROLL_NOW, S.IV_COMPLETED),
+            (Move.CONVERT, S.CONVERTED),
+        ],
+        S.CLOSED_LOST: [
+            (Move.COMPLETE_DISCOVERY, S.DISCOVERY_COMPLETED),
+            (Move.SCHEDULE_INTRO_VISIT, S.IV_SCHEDULED),
+            (Move.RECORD_NOT_INTERESTED, S.FOLLOW_UP_PENDING),
+            (Move.CLOSE, S.CLOSED_LOST),
+        ],
+    }[status]
+    if status == S.CLOSED_LOST and rng.random() < 0.4:
+        path = [(Move.COMPLETE_DISCOVERY, S.DISCOVERY_COMPLETED), (Move.CLOSE, S.CLOSED_LOST)]
+    plan = _Plan(status=status, created_at=created_at)
+    span = max((now - created_at).total_seconds(), 3600.0)
+    at = created_at
+    for move, to in path:
+        # Spread the remaining time over the remaining steps, with some jitter.
+        left = (now - at).total_seconds()
+        at = at + datetime.timedelta(seconds=rng.uniform(0.1, 0.6) * min(left, span / max(len(path), 1)))
+        plan.steps.append((move, to, at))
+    return plan
+
+
+def _phone_block(center: Center, n: int) -> Callable[[], str]:
+    """Unique, valid Indian mobile numbers for this center, after any already used."""
+    used = set(Parent.objects.filter(center=center).values_list("phone", flat=True))
+    base = 9_000_000_000 + (center.pk % 90) * 10_000_000 + len(used)
+
+    def take() -> str:
+        nonlocal base
+        while True:
+            base += 1
+            phone = f"+91{base}"
+            if phone not in used:
+                used.add(phone)
+                return phone
+
+    return take
+
+
+def bulk_leads(
+    center: Center,
+    n: int,
+    *,
+    by: User,
+    assignees: Sequence[User] | None = None,
+    batches: Sequence[Batch] | None = None,
+    mix: dict[str, float] | None = None,
+    days: int = 120,
+    seed: int | None = None,
+    now: datetime.datetime | None = None,
+    chunk: int = 2000,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Create `n` leads of `center` with whole histories; returns the number of rows written.
+
+    Each chunk is one transaction holding the center's enquiry counter, so IDs stay consecutive
+    even beside counselors creating enquiries at the same time.
+    """
+    rng = random.Random(seed)
+    now = now or timezone.now()
+    mix = mix or DEFAULT_MIX
+    statuses, weights = zip(*mix.items(), strict=True)
+    assignees = list(assignees or User.objects.in_centers(center).filter(role__in=["COUNSELOR", "CENTER_ADMIN"]))
+    assignees = assignees or [by]
+    batches = list(batches or Batch.objects.filter(center=center, is_active=True).select_related("trainer"))
+    if not batches:
+        batches = [
+            Batch.objects.create(
+                center=center, name="Pre-K Gym", weekday=2, start_time=datetime.time(16, 0), capacity=12
+            )
+        ]
+    next_phone = _phone_block(center, n)
+    today = timezone.localdate(now, timezone=center.tzinfo)
+    rows = 0
+    done = 0
+    while done < n:
+        size = min(chunk, n - done)
+        with transaction.atomic():
+            EnquiryCounter.objects.get_or_create(center=center)
+            counter = EnquiryCounter.objects.select_for_update().get(center=center)
+            first_number = counter.last_number + 1
+            counter.last_number += size
+            counter.save(update_fields=["last_number"])
+            rows += _write_chunk(
+                rng, center, size, first_number, by, assignees, batches, statuses, weights, days, now, today, next_phone
+            )
+        done += size
+        if progress:
+            progress(size)
+    return rows
+
+
+def _write_chunk(
+    rng, center, size, first_number, by, assignees, batches, statuses, weights, days, now, today, next_phone
+):
+    plans = []
+    children, parents = [], []
+    for _ in range(size):
+        status = rng.choices(statuses, weights)[0]
+        created_at = now - datetime.timedelta(seconds=rng.uniform(0, days * 86400))
+        if status in (S.IV_SCHEDULED,):
+            created_at = max(created_at, now - datetime.timedelta(days=20))
+        plans.append(_plan(rng, status, created_at, now))
+        girl = rng.random() < 0.5
+        last = rng.choice(LAST_NAMES)
+        age_days = rng.randint(18 * 30, 10 * 365)
+        children.append(
+            Child(
+                center=center,
+                first_name=rng.choice(FIRST_NAMES_GIRL if girl else FIRST_NAMES_BOY),
+                last_name=last,
+                dob=today - datetime.timedelta(days=age_days),
+                gender="Girl" if girl else "Boy",
+                school=rng.choice(SCHOOLS),
+            )
+        )
+        pname = f"{rng.choice(PARENT_NAMES)} {last}"
+        parents.append(
+            Parent(
+                center=center,
+                name=pname,
+                phone=next_phone(),
+                email=f"{pname.split()[0].lower()}.{last.lower()}{rng.randint(1, 999)}@example.com",
+            )
+        )
+    Child.objects.bulk_create(children)
+    Parent.objects.bulk_create(parents)
+    FamilyLink.objects.bulk_create(
+        [
+            FamilyLink(parent=p, child=ch, relationship=rng.choice(["Mother", "Father"]), is_primary=True)
+            for p, ch in zip(parents, children, strict=True)
+        ]
+    )
+    enrollments = {}
+    for i, plan in enumerate(plans):
+        if plan.status == S.CONVERTED:
+            batch = rng.choice(batches)
+            converted_at = plan.steps[-1][2]
+            enrollments[i] = Enrollment(
+                child=children[i],
+                center=center,
+                batch=batch,
+                start_date=timezone.localdate(converted_at, timezone=center.tzinfo) + datetime.timedelta(days=3),
+                plan=rng.choice(["Weekly", "Twice a week", "3 months", "6 months"]),
+                created_by=by,
+            )
+    Enrollment.objects.bulk_create(list(enrollments.values()))
+
+    leads = []
+    for i, plan in enumerate(plans):
+        step_at = {move: at for move, _, at in plan.steps}
+        last_at = plan.steps[-1][2] if plan.steps else plan.created_at
+        category = rng.choice(list(CLOSE_REASONS)) if plan.status == S.CLOSED_LOST else ""
+        leads.append(
+            Lead(
+                center=center,
+                child=children[i],
+                enquiry_id=format_enquiry_id(center.code, first_number + i),
+                status=plan.status,
+                source=rng.choices(LeadSource.values, [22, 18, 20, 14, 16, 6, 4])[0],
+                school=children[i].school,
+                preferred_schedule=rng.choice(SCHEDULES),
+                parent_expectations=rng.sample(ParentExpectation.values, rng.randint(1, 3)),
+                discovery_notes=rng.choice(NOTES),
+                discovery_completed_at=step_at.get(Move.COMPLETE_DISCOVERY),
+                closed_reason=CLOSE_REASONS[category] if category else "",
+                closed_reason_category=category,
+                closed_at=step_at.get(Move.CLOSE),
+                enrollment=enrollments.get(i),
+                converted_at=step_at.get(Move.CONVERT),
+                status_changed_at=last_at,
+                assigned_to=rng.choice(assignees),
+                created_by=by,
+                updated_by=by,
+                created_at=plan.created_at,
+            )
+        )
+    Lead.objects.bulk_create(leads)
+    # bulk_create skips auto_now; the last move is the honest "updated at".
+    history, visits, follow_ups = [], [], []
+    for lead, plan in zip(leads, plans, strict=True):
+        history.append(
+            LeadStatusChange(
+                lead=lead,
+                from_status="",
+                to_status=S.ENQUIRY_RECEIVED,
+                action=Move.CREATE_ENQUIRY,
+                actor=by,
+                at=plan.created_at,
+                note=lead.discovery_notes,
+            )
+        )
+        previous = S.ENQUIRY_RECEIVED
+        visit_at = None
+        for move, to, at in plan.steps:
+            note = lead.closed_reason if move == Move.CLOSE else ""
+            history.append(
+                LeadStatusChange(lead=lead, from_status=previous, to_status=to, action=move, actor=by, at=at, note=note)
+            )
+            previous = to
+            if move == Move.SCHEDULE_INTRO_VISIT:
+                visit_at = _visit_time(rng, at, now, center, future=plan.status == S.IV_SCHEDULED)
+                batch = rng.choice(batches)
+                visits.append(
+                    IntroVisit(lead=lead, scheduled_at=visit_at, batch=batch, trainer=batch.trainer, created_by=by)
+                )
+            elif move.startswith("record_") and visits and visits[-1].lead is lead:
+                visit = visits[-1]
+                visit.outcome = {
+                    Move.RECORD_ENROLL_NOW: IVOutcome.INTERESTED_ENROLL_NOW,
+                    Move.RECORD_ENROLL_LATER: IVOutcome.INTERESTED_ENROLL_LATER,
+                    Move.RECORD_NOT_INTERESTED: IVOutcome.NOT_INTERESTED,
+                    Move.RECORD_NO_SHOW: IVOutcome.NO_SHOW,
+                }[move]
+                if visit.outcome != IVOutcome.NO_SHOW:
+                    visit.attended_at = min(visit.scheduled_at + datetime.timedelta(minutes=5), now)
+                visit.outcome_notes = rng.choice(["Loved the bars and trampoline", "Settled in after 10 minutes", ""])
+        if plan.status == S.FOLLOW_UP_PENDING:
+            # Some overdue, some today, most in the coming days.
+            offset = rng.choice([-6, -3, -1, 0, 0, 1, 2, 3, 5, 7, 10])
+            follow_ups.append(
+                FollowUp(
+                    lead=lead,
+                    scheduled_date=today + datetime.timedelta(days=offset),
+                    notes=rng.choice(["Call about weekend batch", "Share fee structure", "Check after exams"]),
+                    assigned_to=lead.assigned_to,
+                    created_by=by,
+                )
+            )
+        elif plan.status in (S.CONVERTED, S.CLOSED_LOST) and plan.steps:
+            done_at = plan.steps[-1][2]
+            follow_ups.append(
+                FollowUp(
+                    lead=lead,
+                    scheduled_date=timezone.localdate(done_at, timezone=center.tzinfo),
+                    status=FollowUpStatus.COMPLETED,
+                    outcome=FollowUpOutcome.ENROLLED if plan.status == S.CONVERTED else FollowUpOutcome.LOST,
+                    completed_at=done_at,
+                    notes="Spoke to the parent",
+                    assigned_to=lead.assigned_to,
+                    created_by=by,
+                )
+            )
+    LeadStatusChange.objects.bulk_create(history)
+    IntroVisit.objects.bulk_create(visits)
+    FollowUp.objects.bulk_create(follow_ups)
+    return len(children) * 3 + len(enrollments) + len(leads) + len(history) + len(visits) + len(follow_ups)
+
+
+def _visit_time(rng, scheduled_on, now, center, *, future: bool) -> datetime.datetime:
+    base = now if future else scheduled_on
+    day = timezone.localdate(base, timezone=center.tzinfo) + datetime.timedelta(days=rng.randint(0 if future else 1, 6))
+    at = datetime.datetime.combine(day, datetime.time(rng.choice([10, 11, 16, 17]), 0), tzinfo=center.tzinfo)
+    if future and at <= now:
+        at += datetime.timedelta(days=1)
+    if not future and at > now:
+        at = now - datetime.timedelta(hours=1)
+    return at
