@@ -1,0 +1,349 @@
+"""The reminders `send_reminders` sends, and the one delivery path every notification takes.
+
+Idempotency: each (reminder key, channel) is claimed by inserting a ReminderLog row before
+anything is sent (the unique constraint lets exactly one run win), then marked SENT or FAILED.
+A failing channel never blocks another: an SMS provider outage keeps the email and the bell.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, OuterRef, Q
+from django.utils import timezone
+
+from accounts.models import Center, Role, User
+from insights import sms
+from insights.contacts import message_for, primary_parent, when
+from insights.models import (
+    Channel,
+    DeliveryStatus,
+    Notification,
+    NotificationKind,
+    ReminderLog,
+    TemplateKind,
+)
+from leads.models import FollowUp, IntroVisit, Lead
+
+logger = logging.getLogger("insights.reminders")
+
+#: Assignments and overdue follow-ups older than this are not announced (the digest still lists
+#: every overdue one): the first run on an existing database must not flood everyone.
+ASSIGNMENT_LOOKBACK = datetime.timedelta(days=3)
+OVERDUE_LOOKBACK_DAYS = 30
+
+
+def digest_hour() -> int:
+    return int(getattr(settings, "REMINDER_DIGEST_HOUR", 8))
+
+
+def escalation_days() -> int:
+    return int(getattr(settings, "OVERDUE_ESCALATION_DAYS", 2))
+
+
+def parent_reminders_enabled() -> bool:
+    return bool(getattr(settings, "PARENT_VISIT_REMINDERS", True))
+
+
+def _absolute(url: str) -> str:
+    return getattr(settings, "SITE_URL", "").rstrip("/") + url
+
+
+@dataclass
+class Message:
+    kind: str
+    key: str
+    title: str
+    body: str
+    url: str = ""
+    object_id: int | None = None
+    lead_id: int | None = None
+
+
+@dataclass
+class Report:
+    sent: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    failed: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def __str__(self) -> str:
+        parts = [f"{channel} sent {n}" for channel, n in sorted(self.sent.items())]
+        parts += [f"{channel} failed {n}" for channel, n in sorted(self.failed.items())]
+        return ", ".join(parts) or "nothing to send"
+
+
+def _claim(message: Message, channel: str, *, recipient: User | None, address: str) -> ReminderLog | None:
+    """Insert the log row (we send) or take back a failed one (we retry); None when done or taken."""
+    try:
+        with transaction.atomic():
+            return ReminderLog.objects.create(
+                key=message.key,
+                kind=message.kind,
+                channel=channel,
+                object_id=message.object_id,
+                recipient=recipient,
+                address=address,
+            )
+    except IntegrityError:
+        retried = ReminderLog.objects.filter(
+            key=message.key, channel=channel, status=DeliveryStatus.FAILED, attempts__lt=ReminderLog.MAX_ATTEMPTS
+        ).update(status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, address=address)
+        return ReminderLog.objects.get(key=message.key, channel=channel) if retried else None
+
+
+def _send(log: ReminderLog, report: Report, send) -> None:
+    try:
+        send()
+    except Exception as error:  # any provider failure: record it, keep the other channels going
+        logger.warning("Reminder %s by %s failed: %s", log.key, log.channel, error)
+        ReminderLog.objects.filter(pk=log.pk).update(status=DeliveryStatus.FAILED, error=str(error)[:2000])
+        report.failed[log.channel] += 1
+        return
+    ReminderLog.objects.filter(pk=log.pk).update(status=DeliveryStatus.SENT, sent_at=timezone.now(), error="")
+    report.sent[log.channel] += 1
+
+
+def deliver(user: User, message: Message, report: Report) -> None:
+    """The bell, then email and SMS where the user has an address: each channel at most once."""
+    message = Message(**{**message.__dict__, "key": f"{message.key}:u{user.pk}"})
+    log = _claim(message, Channel.IN_APP, recipient=user, address="")
+    if log is not None:
+        _send(
+            log,
+            report,
+            lambda: Notification.objects.create(
+                recipient=user,
+                kind=message.kind,
+                title=message.title,
+                body=message.body,
+                url=message.url,
+                lead_id=message.lead_id,
+            ),
+        )
+    text = f"{message.body}\n\n{_absolute(message.url)}" if message.url else message.body
+    if user.email:
+        log = _claim(message, Channel.EMAIL, recipient=user, address=user.email)
+        if log is not None:
+            _send(log, report, lambda: send_mail(message.title, text, None, [user.email]))
+    if user.phone:
+        log = _claim(message, Channel.SMS, recipient=user, address=user.phone)
+        if log is not None:
+            _send(log, report, lambda: sms.send_sms(user.phone, f"{message.title}: {message.body}"[:480]))
+
+
+def deliver_to_parent(message: Message, *, phone: str, email: str, report: Report) -> None:
+    if phone:
+        log = _claim(message, Channel.SMS, recipient=None, address=phone)
+        if log is not None:
+            _send(log, report, lambda: sms.send_sms(phone, message.body))
+    if email:
+        log = _claim(message, Channel.EMAIL, recipient=None, address=email)
+        if log is not None:
+            _send(log, report, lambda: send_mail(message.title, message.body, None, [email]))
+
+
+# -- the reminders -----------------------------------------------------------------------------
+
+
+def send_reminders(now: datetime.datetime | None = None) -> Report:
+    now = now or timezone.now()
+    report = Report()
+    for center in Center.objects.all():
+        local = now.astimezone(center.tzinfo)
+        today = local.date()
+        if local.hour >= digest_hour():
+            send_digests(center, today, report)
+            if parent_reminders_enabled():
+                send_parent_visit_reminders(center, today, report)
+        send_overdue_alerts(center, today, report)
+        send_assignment_notifications(center, now, report)
+    return report
+
+
+def _staff(center: Center):
+    return User.objects.in_centers(center).filter(role__in=[Role.COUNSELOR, Role.CENTER_ADMIN])
+
+
+def send_digests(center: Center, today: datetime.date, report: Report) -> None:
+    """Each counselor's day at the digest hour of the center's time zone: due, overdue, visits."""
+    due = defaultdict(list)
+    overdue = defaultdict(list)
+    for follow_up in (
+        FollowUp.objects.filter(lead__center=center)
+        .due_by(today)
+        .select_related("lead__child")
+        .order_by("scheduled_date", "pk")
+    ):
+        (due if follow_up.scheduled_date == today else overdue)[follow_up.assigned_to_id].append(follow_up)
+    visits = defaultdict(list)
+    for visit in (
+        IntroVisit.objects.filter(lead__center=center, cancelled_at__isnull=True)
+        .on_day(today, center.tzinfo)
+        .select_related("lead__child", "batch")
+    ):
+        visits[visit.lead.assigned_to_id].append(visit)
+    for user in _staff(center):
+        mine_due, mine_overdue, mine_visits = due[user.pk], overdue[user.pk], visits[user.pk]
+        if not (mine_due or mine_overdue or mine_visits):
+            continue
+        lines = [f"Your day at {center.name}, {today:%a %d %b}:"]
+        if mine_visits:
+            lines.append(f"\nIntro visits today ({len(mine_visits)}):")
+            lines += [f"- {when(v.scheduled_at, center.tzinfo)} · {v.lead} · {v.batch.name}" for v in mine_visits]
+        if mine_due:
+            lines.append(f"\nFollow-ups due today ({len(mine_due)}):")
+            lines += [f"- {f.lead}" for f in mine_due]
+        if mine_overdue:
+            lines.append(f"\nOverdue follow-ups ({len(mine_overdue)}):")
+            lines += [f"- {f.lead} (due {f.scheduled_date:%d %b})" for f in mine_overdue]
+        title = (
+            f"Today: {len(mine_due)} follow-up{'s' if len(mine_due) != 1 else ''}, "
+            f"{len(mine_visits)} visit{'s' if len(mine_visits) != 1 else ''}, {len(mine_overdue)} overdue"
+        )
+        message = Message(
+            kind=NotificationKind.DIGEST,
+            key=f"digest:c{center.pk}:{today.isoformat()}",
+            title=title,
+            body="\n".join(lines),
+            url="/insights/calendar/",
+        )
+        deliver(user, message, report)
+
+
+def send_overdue_alerts(center: Center, today: datetime.date, report: Report) -> None:
+    """To the assignee once a follow-up's date has passed; to the center admins after N days."""
+    escalate_on_or_before = today - datetime.timedelta(days=escalation_days())
+    overdue = (
+        FollowUp.objects.filter(lead__center=center, assigned_to__isnull=False)
+        .overdue(today)
+        .filter(scheduled_date__gte=today - datetime.timedelta(days=OVERDUE_LOOKBACK_DAYS))
+        .select_related("lead__child", "assigned_to")
+    )
+    admins = None
+    for follow_up in overdue:
+        days = (today - follow_up.scheduled_date).days
+        url = f"/leads/{follow_up.lead_id}/"
+        deliver(
+            follow_up.assigned_to,
+            Message(
+                kind=NotificationKind.OVERDUE,
+                key=f"overdue:f{follow_up.pk}",
+                title=f"Overdue follow-up: {follow_up.lead}",
+                body=f"The follow-up of {follow_up.lead} was due on {follow_up.scheduled_date:%a %d %b}.",
+                url=url,
+                object_id=follow_up.pk,
+                lead_id=follow_up.lead_id,
+            ),
+            report,
+        )
+        if follow_up.scheduled_date <= escalate_on_or_before:
+            if admins is None:
+                admins = list(User.objects.in_centers(center).filter(role=Role.CENTER_ADMIN))
+            for admin in admins:
+                deliver(
+                    admin,
+                    Message(
+                        kind=NotificationKind.ESCALATION,
+                        key=f"escalation:f{follow_up.pk}",
+                        title=f"Follow-up {days} days overdue: {follow_up.lead}",
+                        body=(
+                            f"{follow_up.assigned_to} has not completed the follow-up of {follow_up.lead}, "
+                            f"due on {follow_up.scheduled_date:%a %d %b} ({days} days ago)."
+                        ),
+                        url=url,
+                        object_id=follow_up.pk,
+                        lead_id=follow_up.lead_id,
+                    ),
+                    report,
+                )
+
+
+def _notified(kind: str, recipient: str = "assigned_to_id"):
+    return Exists(ReminderLog.objects.filter(kind=kind, object_id=OuterRef("pk"), recipient_id=OuterRef(recipient)))
+
+
+def send_assignment_notifications(center: Center, now: datetime.datetime, report: Report) -> None:
+    """Leads and follow-ups someone else assigned to you (found by scanning; the models send nothing).
+
+    A lead counts when its assignee is not the user who last changed it and was never told about
+    this lead. A lead its assignee created themselves is skipped until it has been reassigned once
+    (an admin editing a counselor's own lead is not an assignment).
+    """
+    since = now - ASSIGNMENT_LOOKBACK
+    any_assignment = Exists(ReminderLog.objects.filter(kind=NotificationKind.LEAD_ASSIGNED, object_id=OuterRef("pk")))
+    leads = (
+        Lead.objects.filter(center=center, assigned_to__isnull=False, updated_by__isnull=False, updated_at__gte=since)
+        .exclude(assigned_to=F("updated_by"))
+        .exclude(_notified(NotificationKind.LEAD_ASSIGNED))
+        .exclude(Q(assigned_to=F("created_by")) & ~any_assignment)
+        .select_related("assigned_to", "updated_by", "child")
+    )
+    for lead in leads:
+        deliver(
+            lead.assigned_to,
+            Message(
+                kind=NotificationKind.LEAD_ASSIGNED,
+                key=f"lead-assigned:l{lead.pk}",
+                title=f"{lead.updated_by} assigned {lead} to you",
+                body=f"{lead} ({lead.get_status_display()}) is now yours.",
+                url=f"/leads/{lead.pk}/",
+                object_id=lead.pk,
+                lead_id=lead.pk,
+            ),
+            report,
+        )
+    follow_ups = (
+        FollowUp.objects.pending()
+        .filter(lead__center=center, assigned_to__isnull=False, created_by__isnull=False, created_at__gte=since)
+        .exclude(assigned_to=F("created_by"))
+        .exclude(_notified(NotificationKind.FOLLOW_UP_ASSIGNED))
+        .select_related("assigned_to", "created_by", "lead__child")
+    )
+    for follow_up in follow_ups:
+        deliver(
+            follow_up.assigned_to,
+            Message(
+                kind=NotificationKind.FOLLOW_UP_ASSIGNED,
+                key=f"follow-up-assigned:f{follow_up.pk}",
+                title=f"{follow_up.created_by} gave you a follow-up: {follow_up.lead}",
+                body=f"Call {follow_up.lead} on {follow_up.scheduled_date:%a %d %b}.",
+                url=f"/leads/{follow_up.lead_id}/",
+                object_id=follow_up.pk,
+                lead_id=follow_up.lead_id,
+            ),
+            report,
+        )
+
+
+def send_parent_visit_reminders(center: Center, today: datetime.date, report: Report) -> None:
+    """The day before an intro visit, from the digest hour: SMS (and email) to the parent."""
+    tomorrow = today + datetime.timedelta(days=1)
+    visits = (
+        IntroVisit.objects.filter(lead__center=center)
+        .awaiting_outcome()
+        .on_day(tomorrow, center.tzinfo)
+        .select_related("lead__child", "lead__center", "lead__assigned_to")
+    )
+    for visit in visits:
+        parent = primary_parent(visit.lead.child_id)
+        if parent is None:
+            continue
+        body = message_for(visit.lead, TemplateKind.VISIT_REMINDER, parent=parent)
+        deliver_to_parent(
+            Message(
+                kind=NotificationKind.VISIT_REMINDER,
+                key=f"visit-reminder:v{visit.pk}:{visit.scheduled_at:%Y%m%d%H%M}",
+                title=f"Reminder: intro class at {center.name} tomorrow",
+                body=body,
+                object_id=visit.pk,
+                lead_id=visit.lead_id,
+            ),
+            phone=parent.phone,
+            email=parent.email,
+            report=report,
+        )
