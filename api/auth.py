@@ -1,0 +1,41 @@
+"""Bearer-token authentication for every endpoint except `POST /auth/token`."""
+
+from __future__ import annotations
+
+from django.contrib.auth import authenticate
+from django.http import HttpRequest
+from ninja import Router
+from ninja.errors import AuthenticationError
+from ninja.security import HttpBearer
+
+from api.models import ApiToken
+from api.schemas import ErrorOut, TokenIn, TokenOut, ValidationErrorOut
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str):
+        user = ApiToken.authenticate(token)
+        if user is not None:
+            request.user = user  # the access helpers and verbs read the acting user from here
+        return user
+
+
+router = Router(tags=["auth"])
+
+
+@router.post(
+    "/auth/token",
+    auth=None,
+    response={200: TokenOut, 400: ErrorOut, 401: ErrorOut, 422: ValidationErrorOut},
+    summary="Get an API token",
+)
+def issue_token(request: HttpRequest, payload: TokenIn):
+    """Exchange a username and password for a bearer token. Send it as `Authorization: Bearer <token>`.
+
+    The token stays valid until it is revoked in admin or the user is deactivated.
+    """
+    user = authenticate(request, username=payload.username, password=payload.password)
+    if user is None or not user.is_active:
+        raise AuthenticationError(message="Unknown username or wrong password.")
+    _, raw = ApiToken.issue(user, name=request.headers.get("User-Agent", "")[:80])
+    return {"token": raw}

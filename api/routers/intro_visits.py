@@ -1,0 +1,103 @@
+"""Intro visits: schedule (counselors, admins), record the outcome (trainers, admins), read."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import HttpRequest
+from ninja import Query, Router, Status
+
+from accounts.models import Action, User
+from api import references
+from api.errors import renamed
+from api.routers.common import path_id, responses
+from api.schemas import MAX_ID, Day, IntroVisitIn, IntroVisitOut, IntroVisitUpdateIn, aware
+from leads.access import get_intro_visit_for_user, get_lead_for_user
+from leads.models import IntroVisit
+
+router = Router(tags=["intro visits"])
+
+
+def _read_action(user: User) -> str:
+    """Trainers read the visits they record outcomes for; everyone else needs to view leads."""
+    if user.may(Action.VIEW_LEADS):
+        return Action.VIEW_LEADS
+    if user.may(Action.RECORD_OUTCOME):
+        return Action.RECORD_OUTCOME
+    raise PermissionDenied("Your role does not allow this action.")
+
+
+@router.post(
+    "/leads/{lead_id}/intro-visit", response=responses({201: IntroVisitOut}), summary="Schedule an intro visit"
+)
+def schedule_intro_visit(request: HttpRequest, lead_id: int, payload: IntroVisitIn):
+    """Books the trial class; the lead moves to IV_SCHEDULED."""
+    user = request.auth
+    lead = get_lead_for_user(user, path_id(lead_id, "lead"), action=Action.SCHEDULE_VISIT)
+    visit = lead.schedule_intro_visit(
+        scheduled_at=aware(payload.scheduled_at, lead.center),
+        batch=references.batch(user, payload.batch_id),
+        trainer=references.staff(user, payload.trainer_user_id, "trainer_user_id"),
+        notes=payload.notes,
+        by=user,
+    )
+    visit.lead = lead
+    return Status(201, visit)
+
+
+@router.patch(
+    "/intro-visits/{iv_id}", response=responses({200: IntroVisitOut}), summary="Record an intro visit's outcome"
+)
+def update_intro_visit(request: HttpRequest, iv_id: int, payload: IntroVisitUpdateIn):
+    """Attendance and outcome; the lead moves as the lifecycle says: INTERESTED_ENROLL_NOW ->
+    IV_COMPLETED, INTERESTED_ENROLL_LATER and NOT_INTERESTED -> FOLLOW_UP_PENDING, NO_SHOW -> IV_NO_SHOW."""
+    user = request.auth
+    visit = get_intro_visit_for_user(user, path_id(iv_id, "intro visit"), action=Action.RECORD_OUTCOME)
+    with renamed({"notes": "outcome_notes"}):
+        visit.record_outcome(
+            outcome=payload.outcome,
+            notes=payload.outcome_notes,
+            attended_at=aware(payload.attended_at, visit.lead.center),
+            by=user,
+        )
+    return visit
+
+
+@router.get("/intro-visits/{iv_id}", response=responses({200: IntroVisitOut}), summary="Get an intro visit")
+def get_intro_visit(request: HttpRequest, iv_id: int):
+    user = request.auth
+    return get_intro_visit_for_user(user, path_id(iv_id, "intro visit"), action=_read_action(user))
+
+
+@router.get("/intro-visits", response=responses({200: list[IntroVisitOut]}), summary="List intro visits")
+def list_intro_visits(
+    request: HttpRequest,
+    date: Day | None = Query(None, description="Visits on this day, in each center's timezone."),  # noqa: B008  (ninja reads parameters from defaults)
+    lead_id: int | None = Query(None, ge=1, le=MAX_ID),
+    trainer_user_id: int | None = Query(None, ge=1, le=MAX_ID),
+    skip: int = Query(0, ge=0, le=10**9),
+    limit: int = Query(50, ge=1, le=200),
+):
+    """Intro visits of your centers, by time."""
+    user = request.auth
+    _read_action(user)
+    visits = IntroVisit.objects.for_user(user).select_related("lead__center").order_by("scheduled_at", "pk")
+    if date is not None:
+        visits = visits.filter(_on_day(user, date))
+    if lead_id:
+        visits = visits.filter(lead_id=lead_id)
+    if trainer_user_id:
+        visits = visits.filter(trainer_id=trainer_user_id)
+    return list(visits[skip : skip + limit])
+
+
+def _on_day(user: User, day: datetime.date) -> Q:
+    """The day in each center's own timezone (a center is rarely in more than one)."""
+    condition = Q(pk__in=[])
+    for center in user.centers():
+        start = datetime.datetime.combine(day, datetime.time.min, tzinfo=center.tzinfo)
+        end = start + datetime.timedelta(days=1)
+        condition |= Q(lead__center=center, scheduled_at__gte=start, scheduled_at__lt=end)
+    return condition

@@ -1,0 +1,285 @@
+"""Leads: enquiry, discovery, status, list, get, details, convert, close, and the legacy aliases.
+
+Every endpoint finds its lead through `leads/access.py` and calls one of the lead's verbs;
+the rules (transitions, roles, centers, field checks) live there only.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Query, Router, Status
+
+from accounts.models import Action, Center
+from api import references
+from api.errors import invalid, renamed
+from api.routers.common import path_id, responses
+from api.schemas import (
+    MAX_ID,
+    CloseIn,
+    ConvertIn,
+    DiscoveryIn,
+    EnquiryIn,
+    LeadDetailOut,
+    LeadOut,
+    LeadUpdateIn,
+    StatusIn,
+    Text,
+)
+from leads.access import get_lead_for_user, require_action
+from leads.models import FamilyLink, Lead, LeadSource, LeadStatus, LifecycleError
+
+router = Router(tags=["leads"])
+
+DETAIL_QUERYSET = Lead.objects.select_related("center", "child").prefetch_related(
+    "child__links__parent", "intro_visits", "follow_ups", "status_changes"
+)
+
+
+# -- enquiry ------------------------------------------------------------------------------------
+
+
+def _enquiry_center(user, center_id: int | None) -> Center:
+    if center_id is not None:
+        center = Center.objects.filter(pk=center_id).first()
+        if center is None:
+            raise invalid("center_id", "No such center.")
+        return center  # create_enquiry refuses (403) a center the user does not work in
+    centers = list(user.centers()[:2])
+    if len(centers) == 1:
+        return centers[0]
+    if not centers:
+        raise invalid("center_id", "There is no center yet: create one in admin first.")
+    raise invalid("center_id", "You work in several centers: say which one (center_id).")
+
+
+def _create_enquiry(request: HttpRequest, payload: EnquiryIn) -> Lead:
+    user = request.auth
+    require_action(user, Action.CREATE_ENQUIRY)
+    center = _enquiry_center(user, payload.center_id)
+    return Lead.create_enquiry(
+        center=center,
+        child=payload.child.dict(),
+        parent={
+            "name": payload.parent.name,
+            "phone": payload.parent.contact_number,
+            "email": payload.parent.email,
+        },
+        source=payload.source,
+        school=payload.school,
+        preferred_schedule=payload.preferred_schedule,
+        parent_expectations=[str(e) for e in payload.parent_expectations],
+        remarks=payload.remarks,
+        assigned_to=references.staff(user, payload.assigned_to_user_id, "assigned_to_user_id"),
+        by=user,
+    )
+
+
+@router.post("/leads/enquiry", response=responses({201: LeadOut}), summary="Create an enquiry")
+def create_enquiry(request: HttpRequest, payload: EnquiryIn):
+    """A new lead from the enquiry form: the enquiry ID (TLGC0001…) is generated, the family
+    reused when the parent's number is known. Status ENQUIRY_RECEIVED."""
+    return Status(201, _create_enquiry(request, payload))
+
+
+@router.post(
+    "/leads",
+    response=responses({201: LeadOut}),
+    summary="Create an enquiry (legacy)",
+    deprecated=True,
+)
+def create_lead_legacy(request: HttpRequest, payload: EnquiryIn):
+    """Legacy alias of `POST /leads/enquiry` (same body, same result)."""
+    return Status(201, _create_enquiry(request, payload))
+
+
+# -- reading ------------------------------------------------------------------------------------
+
+
+def _search(queryset, text: str):
+    text = text.strip()
+    if not text:
+        return queryset
+    parents = FamilyLink.objects.filter(child=OuterRef("child")).filter(
+        Q(parent__name__icontains=text) | Q(parent__email__icontains=text)
+    )
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if len(digits) >= 4:
+        parents = FamilyLink.objects.filter(child=OuterRef("child")).filter(
+            Q(parent__name__icontains=text) | Q(parent__email__icontains=text) | Q(parent__phone__contains=digits)
+        )
+    return queryset.filter(
+        Q(enquiry_id__iexact=text)
+        | Q(child__first_name__icontains=text)
+        | Q(child__last_name__icontains=text)
+        | Q(school__icontains=text)
+        | Exists(parents)
+    )
+
+
+@router.get("/leads", response=responses({200: list[LeadOut]}), summary="List leads")
+def list_leads(
+    request: HttpRequest,
+    status: LeadStatus | None = None,
+    search: Text(100) | None = Query(None, description="Enquiry ID, child or parent name, phone, email, school."),  # noqa: B008  (ninja reads parameters from defaults)
+    assigned_to: int | None = Query(None, ge=1, le=MAX_ID, description="User id of the counselor in charge."),
+    center_id: int | None = Query(None, ge=1, le=MAX_ID, description="Only this center (one of yours)."),
+    skip: int = Query(0, ge=0, le=10**9),
+    limit: int = Query(50, ge=1, le=200),
+):
+    """Leads of your centers, newest first."""
+    user = request.auth
+    require_action(user, Action.VIEW_LEADS)
+    leads = Lead.objects.for_user(user).select_related("center")
+    if status:
+        leads = leads.in_status(status)
+    if search:
+        leads = _search(leads, search)
+    if assigned_to:
+        leads = leads.filter(assigned_to_id=assigned_to)
+    if center_id:
+        if not user.works_in(center_id):
+            raise PermissionDenied("You do not work in this center.")
+        leads = leads.filter(center_id=center_id)
+    return list(leads[skip : skip + limit])
+
+
+@router.get("/leads/{lead_id}", response=responses({200: LeadOut}), summary="Get a lead")
+def get_lead(request: HttpRequest, lead_id: int):
+    return get_lead_for_user(request.auth, path_id(lead_id, "lead"))
+
+
+@router.get("/leads/{lead_id}/details", response=responses({200: LeadDetailOut}), summary="Get a lead with details")
+def get_lead_details(request: HttpRequest, lead_id: int):
+    """The lead with its child, parents, intro visits, follow-ups and status history."""
+    return get_lead_for_user(request.auth, path_id(lead_id, "lead"), queryset=DETAIL_QUERYSET)
+
+
+# -- lifecycle ----------------------------------------------------------------------------------
+
+
+@router.patch("/leads/{lead_id}/discovery", response=responses({200: LeadOut}), summary="Update the discovery form")
+def update_discovery(request: HttpRequest, lead_id: int, payload: DiscoveryIn):
+    """Records the discovery details; a new enquiry moves to DISCOVERY_COMPLETED (later
+    statuses keep theirs: the details are updated, the status never moves backwards)."""
+    lead = get_lead_for_user(request.auth, path_id(lead_id, "lead"), action=Action.MANAGE_LEAD)
+    expectations = payload.parent_expectations
+    lead.complete_discovery(
+        school=payload.school,
+        preferred_schedule=payload.preferred_schedule,
+        parent_expectations=None if expectations is None else [str(e) for e in expectations],
+        discovery_notes=payload.discovery_notes,
+        by=request.auth,
+    )
+    return lead
+
+
+def _appended(lead: Lead, notes: str) -> str:
+    notes = notes.strip()
+    return f"{lead.discovery_notes}\n{notes}".strip() if notes else lead.discovery_notes
+
+
+#: Statuses reached only through a call that carries more data than a status and a note.
+_NEEDS_DATA = {
+    LeadStatus.ENQUIRY_RECEIVED: "A lead never moves back to a new enquiry.",
+    LeadStatus.IV_SCHEDULED: "Schedule the visit with POST /api/v1/leads/{id}/intro-visit.",
+    LeadStatus.IV_COMPLETED: "Record the visit's outcome with PATCH /api/v1/intro-visits/{id}.",
+    LeadStatus.IV_NO_SHOW: "Record the visit's outcome with PATCH /api/v1/intro-visits/{id}.",
+    LeadStatus.CONVERTED: "Create the enrollment, then POST /api/v1/leads/{id}/convert.",
+}
+
+
+@router.patch("/leads/{lead_id}/status", response=responses({200: LeadOut}), summary="Move a lead's status")
+def update_status(request: HttpRequest, lead_id: int, payload: StatusIn):
+    """Moves the lead only where the lifecycle allows, through the same verbs as the web app:
+    DISCOVERY_COMPLETED (discovery), FOLLOW_UP_PENDING (a follow-up due today; reopens a closed
+    lead), CLOSED_LOST (`notes` is the reason). `notes` are appended to discovery_notes.
+    Other statuses need their own call (422 says which); a refused move is a 409."""
+    user = request.auth
+    lead = get_lead_for_user(user, path_id(lead_id, "lead"), action=Action.MANAGE_LEAD)
+    target = payload.status
+    if target in _NEEDS_DATA:
+        raise invalid("status", _NEEDS_DATA[target])
+    with transaction.atomic():
+        if target == LeadStatus.DISCOVERY_COMPLETED:
+            lead.complete_discovery(discovery_notes=_appended(lead, payload.notes), by=user)
+        elif target == LeadStatus.CLOSED_LOST:
+            with renamed({"reason": "notes"}):
+                if not payload.notes.strip():
+                    raise invalid("notes", "Say why the lead is closed.")
+                lead.close(reason=payload.notes, by=user)
+        elif target == LeadStatus.FOLLOW_UP_PENDING:
+            if lead.status == LeadStatus.CLOSED_LOST:
+                lead.reopen(by=user, note=payload.notes)
+            else:
+                today = timezone.localdate(timezone=lead.center.tzinfo)
+                lead.add_follow_up(scheduled_date=today, notes=payload.notes or "Call the family.", by=user)
+            if payload.notes.strip():
+                lead.update_details(discovery_notes=_appended(lead, payload.notes), by=user)
+        if lead.status != target:
+            # The verb kept the status (e.g. discovery on a lead with a visit booked): refuse
+            # the move and roll back, so the call never half-happens.
+            raise LifecycleError(_kept_status_sentence(lead, target))
+    return lead
+
+
+def _kept_status_sentence(lead: Lead, target: str) -> str:
+    return (
+        f"A lead in {LeadStatus(lead.status).label.lower()} cannot move to {LeadStatus(target).label.lower()}; "
+        "nothing was changed."
+    )
+
+
+@router.post("/leads/{lead_id}/convert", response=responses({200: LeadOut}), summary="Convert a lead")
+def convert_lead(request: HttpRequest, lead_id: int, payload: ConvertIn):
+    """Links the lead to its enrollment (create it first with POST /enrollments): CONVERTED."""
+    user = request.auth
+    lead = get_lead_for_user(user, path_id(lead_id, "lead"), action=Action.CONVERT)
+    lead.convert(enrollment=references.enrollment(user, payload.enrollment_id), by=user)
+    return lead
+
+
+@router.post("/leads/{lead_id}/close", response=responses({200: LeadOut}), summary="Close a lead (lost)")
+def close_lead(request: HttpRequest, lead_id: int, payload: CloseIn):
+    """CLOSED_LOST with the reason; pending follow-ups and unrecorded visits are cancelled."""
+    user = request.auth
+    lead = get_lead_for_user(user, path_id(lead_id, "lead"), action=Action.CLOSE)
+    lead.close(reason=payload.reason, category=payload.category, by=user)
+    return lead
+
+
+# -- legacy aliases -----------------------------------------------------------------------------
+
+
+@router.patch("/leads/{lead_id}", response=responses({200: LeadOut}), summary="Edit a lead (legacy)", deprecated=True)
+def update_lead_legacy(request: HttpRequest, lead_id: int, payload: LeadUpdateIn):
+    """Edits the assignee, source and notes (replaces discovery_notes); never the status."""
+    user = request.auth
+    lead = get_lead_for_user(user, path_id(lead_id, "lead"), action=Action.MANAGE_LEAD)
+    sent = payload.model_fields_set
+    fields = {}
+    if "assigned_to_user_id" in sent:
+        fields["assigned_to"] = references.staff(user, payload.assigned_to_user_id, "assigned_to_user_id")
+    if "source" in sent:
+        if payload.source is None:
+            raise invalid("source", f"Choose one of: {', '.join(LeadSource.values)}.")
+        fields["source"] = str(payload.source)
+    if "notes" in sent:
+        fields["discovery_notes"] = payload.notes or ""
+    if fields:
+        lead.update_details(by=user, **fields)
+    return lead
+
+
+@router.post(
+    "/leads/{lead_id}/mark-dead",
+    response=responses({200: LeadOut}),
+    summary="Close a lead (legacy)",
+    deprecated=True,
+)
+def mark_dead_legacy(request: HttpRequest, lead_id: int, payload: CloseIn):
+    """Legacy alias of `POST /leads/{id}/close`."""
+    return close_lead(request, lead_id, payload)

@@ -1,0 +1,78 @@
+"""What the lifecycle calls need: batches, staff, and enrollments (created before converting)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+from ninja import Query, Router, Status
+
+from accounts.models import Action, Role, User
+from api import references
+from api.routers.common import responses
+from api.schemas import MAX_ID, BatchOut, EnrollmentIn, EnrollmentOut, UserOut
+from leads.access import require_action
+from leads.models import Batch, Enrollment
+
+router = Router(tags=["reference"])
+
+
+def _center_filter(user: User, center_id: int | None) -> None:
+    if center_id and not user.works_in(center_id):
+        raise PermissionDenied("You do not work in this center.")
+
+
+@router.get("/batches", response=responses({200: list[BatchOut]}), summary="List batches")
+def list_batches(
+    request: HttpRequest,
+    center_id: int | None = Query(None, ge=1, le=MAX_ID),
+    include_inactive: bool = False,
+):
+    """Batches of your centers (for scheduling intro visits and enrollments)."""
+    user = request.auth
+    require_action(user, Action.VIEW_LEADS)
+    _center_filter(user, center_id)
+    batches = Batch.objects.for_user(user)
+    if center_id:
+        batches = batches.filter(center_id=center_id)
+    if not include_inactive:
+        batches = batches.filter(is_active=True)
+    return list(batches)
+
+
+@router.get("/users", response=responses({200: list[UserOut]}), summary="List staff")
+def list_users(
+    request: HttpRequest,
+    role: Role | None = Query(None, description="TRAINER or COUNSELOR (or CENTER_ADMIN)."),  # noqa: B008  (ninja reads parameters from defaults)
+    center_id: int | None = Query(None, ge=1, le=MAX_ID),
+):
+    """Active staff of your centers: assignees and trainers for the other calls."""
+    user = request.auth
+    require_action(user, Action.VIEW_LEADS)
+    _center_filter(user, center_id)
+    centers = user.centers()
+    if center_id:
+        centers = centers.filter(pk=center_id)
+    users = User.objects.in_centers(centers)
+    if role:
+        users = users.filter(role=role)
+    return list(users)
+
+
+@router.post("/enrollments", response=responses({201: EnrollmentOut}), summary="Create an enrollment")
+def create_enrollment(request: HttpRequest, payload: EnrollmentIn):
+    """The child's enrollment in a batch; then convert the lead with its id."""
+    user = request.auth
+    require_action(user, Action.CONVERT)
+    child = references.child(user, payload.child_id)
+    enrollment = Enrollment(
+        child=child,
+        center=child.center,
+        batch=None if payload.batch_id is None else references.batch(user, payload.batch_id, action=Action.CONVERT),
+        start_date=payload.start_date,
+        plan=payload.plan.strip(),
+        notes=payload.notes.strip(),
+        created_by=user,
+    )
+    enrollment.full_clean()
+    enrollment.save()
+    return Status(201, enrollment)

@@ -1,0 +1,452 @@
+"""Request and response schemas of API v1: the spec's field names, typed for the OpenAPI document.
+
+Input types are bounded (ids fit a 64-bit key, datetimes a sane range, no NUL bytes) so that
+no request can reach the database with a value it cannot store: bad input is a 422, never a 500.
+Naive datetimes are read in the center's timezone; datetimes come back in the center's timezone.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Annotated
+
+from django.utils import timezone
+from ninja import Field, Schema
+from pydantic import AfterValidator, BeforeValidator, model_validator
+
+from accounts.models import Role
+from leads.models import (
+    ClosedReason,
+    FollowUpOutcome,
+    FollowUpStatus,
+    Gender,
+    IVOutcome,
+    LeadSource,
+    LeadStatus,
+    ParentExpectation,
+)
+
+MAX_ID = 2**63 - 1
+EARLIEST = datetime.date(1900, 1, 1)
+LATEST = datetime.date(2200, 12, 31)
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("Text must not contain NUL characters.")
+    return value
+
+
+def _in_range(value):
+    day = value.date() if isinstance(value, datetime.datetime) else value
+    if not EARLIEST <= day <= LATEST:
+        raise ValueError(f"Use a date between {EARLIEST:%Y} and {LATEST:%Y}.")
+    return value
+
+
+def _date_part(value):
+    """Accept "2026-02-20" and, as the spec's examples show, "2026-02-20T10:00:00" for dates."""
+    if isinstance(value, str) and len(value) > 10 and value[10] in "T ":
+        return value[:10]
+    return value
+
+
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+def Text(max_length: int, min_length: int = 0):  # noqa: N802  (reads as a type)
+    return Annotated[str, Field(min_length=min_length, max_length=max_length), AfterValidator(_no_nul)]
+
+
+Day = Annotated[datetime.date, BeforeValidator(_date_part), AfterValidator(_in_range)]
+Moment = Annotated[datetime.datetime, AfterValidator(_in_range)]
+
+
+def aware(value: datetime.datetime | None, center) -> datetime.datetime | None:
+    """A naive datetime from the request, read in the center's timezone."""
+    if value is None or timezone.is_aware(value):
+        return value
+    return timezone.make_aware(value, center.tzinfo)
+
+
+def local(value: datetime.datetime | None, center) -> datetime.datetime | None:
+    return None if value is None else timezone.localtime(value, center.tzinfo)
+
+
+# -- errors -------------------------------------------------------------------------------------
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+class FieldError(Schema):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationErrorOut(Schema):
+    detail: list[FieldError]
+
+
+# -- auth ---------------------------------------------------------------------------------------
+
+
+class TokenIn(Schema):
+    username: Text(150, 1)
+    password: Text(256, 1)
+
+
+class TokenOut(Schema):
+    token: str
+
+
+# -- leads --------------------------------------------------------------------------------------
+
+
+class ChildIn(Schema):
+    first_name: Text(80, 1)
+    last_name: Text(80) = ""
+    dob: Day
+    gender: Gender
+
+
+class ParentIn(Schema):
+    name: Text(120, 1)
+    contact_number: Text(32, 1) = Field(description="Any common format; stored in E.164 (+919876543210).")
+    email: Text(254) = ""
+
+
+class EnquiryIn(Schema):
+    child: ChildIn
+    parent: ParentIn
+    school: Text(160) = ""
+    source: LeadSource = LeadSource.WALK_IN
+    parent_expectations: list[ParentExpectation] = Field(default_factory=list, max_length=20)
+    preferred_schedule: Text(160) = ""
+    remarks: Text(4000) = ""
+    assigned_to_user_id: Id | None = None
+    center_id: Id | None = Field(None, description="Super admins, or staff of several centers: which center.")
+
+
+class DiscoveryIn(Schema):
+    school: Text(160) | None = None
+    preferred_schedule: Text(160) | None = None
+    parent_expectations: list[ParentExpectation] | None = Field(None, max_length=20)
+    discovery_notes: Text(4000) | None = None
+
+
+class StatusIn(Schema):
+    status: LeadStatus
+    notes: Text(4000) = Field("", description="Appended to discovery_notes; the reason when closing.")
+
+
+class LeadUpdateIn(Schema):
+    """Legacy PATCH /leads/{id}: assignee, source and notes; never the status."""
+
+    assigned_to_user_id: Id | None = None
+    source: LeadSource | None = None
+    notes: Text(4000) | None = Field(None, description="Replaces discovery_notes.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_status(cls, data):
+        if isinstance(data, dict) and "status" in data:
+            raise ValueError("The status cannot be changed here: use PATCH /leads/{id}/status or the lifecycle calls.")
+        return data
+
+
+class ConvertIn(Schema):
+    enrollment_id: Id
+
+
+class CloseIn(Schema):
+    reason: Text(500, 1)
+    category: ClosedReason = ClosedReason.OTHER
+
+
+class LeadOut(Schema):
+    id: int
+    enquiry_id: str
+    center_id: int
+    child_id: int
+    status: LeadStatus
+    source: LeadSource
+    school: str
+    preferred_schedule: str
+    parent_expectations: list[str]
+    discovery_notes: str
+    discovery_completed_at: datetime.datetime | None
+    closed_reason: str | None
+    closed_at: datetime.datetime | None
+    enrollment_id: int | None
+    converted_at: datetime.datetime | None
+    assigned_to_user_id: int | None
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+
+    @staticmethod
+    def resolve_closed_reason(obj) -> str | None:
+        return obj.closed_reason or None
+
+    @staticmethod
+    def resolve_assigned_to_user_id(obj) -> int | None:
+        return obj.assigned_to_id
+
+    @staticmethod
+    def resolve_discovery_completed_at(obj):
+        return local(obj.discovery_completed_at, obj.center)
+
+    @staticmethod
+    def resolve_closed_at(obj):
+        return local(obj.closed_at, obj.center)
+
+    @staticmethod
+    def resolve_converted_at(obj):
+        return local(obj.converted_at, obj.center)
+
+    @staticmethod
+    def resolve_created_at(obj):
+        return local(obj.created_at, obj.center)
+
+    @staticmethod
+    def resolve_updated_at(obj):
+        return local(obj.updated_at, obj.center)
+
+
+class ChildOut(Schema):
+    id: int
+    first_name: str
+    last_name: str
+    dob: datetime.date
+    gender: str
+    enquiry_id: str
+
+
+class ParentOut(Schema):
+    id: int
+    name: str
+    phone: str
+    email: str
+    is_primary: bool
+
+
+class StatusChangeOut(Schema):
+    from_status: LeadStatus | None
+    to_status: LeadStatus
+    action: str
+    actor_user_id: int | None
+    at: datetime.datetime
+    note: str
+
+
+# -- intro visits -------------------------------------------------------------------------------
+
+
+class IntroVisitIn(Schema):
+    scheduled_at: Moment = Field(description="ISO 8601; without an offset it is read in the center's timezone.")
+    batch_id: Id
+    trainer_user_id: Id | None = Field(None, description="Defaults to the batch's trainer.")
+    notes: Text(4000) = ""
+
+
+class IntroVisitUpdateIn(Schema):
+    outcome: IVOutcome
+    attended_at: Moment | None = Field(None, description="Defaults to now (or the visit time); empty for NO_SHOW.")
+    outcome_notes: Text(4000) = ""
+
+
+class IntroVisitOut(Schema):
+    id: int
+    lead_id: int
+    scheduled_at: datetime.datetime
+    attended_at: datetime.datetime | None
+    batch_id: int
+    trainer_user_id: int | None
+    outcome: IVOutcome | None
+    outcome_notes: str
+    notes: str
+    cancelled_at: datetime.datetime | None
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+
+    @staticmethod
+    def resolve_trainer_user_id(obj) -> int | None:
+        return obj.trainer_id
+
+    @staticmethod
+    def resolve_scheduled_at(obj):
+        return local(obj.scheduled_at, obj.lead.center)
+
+    @staticmethod
+    def resolve_attended_at(obj):
+        return local(obj.attended_at, obj.lead.center)
+
+    @staticmethod
+    def resolve_cancelled_at(obj):
+        return local(obj.cancelled_at, obj.lead.center)
+
+    @staticmethod
+    def resolve_created_at(obj):
+        return local(obj.created_at, obj.lead.center)
+
+    @staticmethod
+    def resolve_updated_at(obj):
+        return local(obj.updated_at, obj.lead.center)
+
+
+# -- follow-ups ---------------------------------------------------------------------------------
+
+
+class FollowUpIn(Schema):
+    scheduled_date: Day
+    notes: Text(4000) = ""
+    assigned_to_user_id: Id | None = Field(None, description="Defaults to the lead's counselor.")
+
+
+class FollowUpUpdateIn(Schema):
+    status: FollowUpStatus = Field(FollowUpStatus.COMPLETED, description="COMPLETED (with an outcome) or CANCELLED.")
+    outcome: FollowUpOutcome | None = None
+    notes: Text(4000) = ""
+    next_follow_up_date: Day | None = Field(None, description="Required for POSTPONED.")
+    reason: Text(500) = Field("", description="Required for LOST: why the family is not joining.")
+    intro_visit: IntroVisitIn | None = Field(None, description="Required for SCHEDULED_IV.")
+    enrollment_id: Id | None = Field(None, description="For ENROLLED: converts the lead.")
+
+
+class FollowUpOut(Schema):
+    id: int
+    lead_id: int
+    scheduled_date: datetime.date
+    completed_at: datetime.datetime | None
+    status: FollowUpStatus
+    outcome: FollowUpOutcome | None
+    notes: str
+    assigned_to_user_id: int | None
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+
+    @staticmethod
+    def resolve_assigned_to_user_id(obj) -> int | None:
+        return obj.assigned_to_id
+
+    @staticmethod
+    def resolve_completed_at(obj):
+        return local(obj.completed_at, obj.lead.center)
+
+    @staticmethod
+    def resolve_created_at(obj):
+        return local(obj.created_at, obj.lead.center)
+
+    @staticmethod
+    def resolve_updated_at(obj):
+        return local(obj.updated_at, obj.lead.center)
+
+
+class LeadDetailOut(LeadOut):
+    child: ChildOut
+    parents: list[ParentOut]
+    intro_visits: list[IntroVisitOut]
+    follow_ups: list[FollowUpOut]
+    status_history: list[StatusChangeOut]
+
+    # The endpoint prefetches what these read (see routers/leads.py: DETAIL_PREFETCH).
+    @staticmethod
+    def resolve_child(obj) -> dict:
+        child = obj.child
+        return {
+            "id": child.pk,
+            "first_name": child.first_name,
+            "last_name": child.last_name,
+            "dob": child.dob,
+            "gender": child.gender,
+            "enquiry_id": obj.enquiry_id,
+        }
+
+    @staticmethod
+    def resolve_parents(obj) -> list[dict]:
+        return [
+            {
+                "id": link.parent.pk,
+                "name": link.parent.name,
+                "phone": link.parent.phone,
+                "email": link.parent.email,
+                "is_primary": link.is_primary,
+            }
+            for link in obj.child.links.all()
+        ]
+
+    @staticmethod
+    def resolve_intro_visits(obj) -> list:
+        return list(obj.intro_visits.all())
+
+    @staticmethod
+    def resolve_follow_ups(obj) -> list:
+        return list(obj.follow_ups.all())
+
+    @staticmethod
+    def resolve_status_history(obj) -> list[dict]:
+        return [
+            {
+                "from_status": change.from_status or None,
+                "to_status": change.to_status,
+                "action": change.action,
+                "actor_user_id": change.actor_id,
+                "at": local(change.at, obj.center),
+                "note": change.note,
+            }
+            for change in obj.status_changes.all()
+        ]
+
+
+# -- reference data and enrollments -------------------------------------------------------------
+
+
+class EnrollmentIn(Schema):
+    child_id: Id
+    batch_id: Id | None = None
+    start_date: Day
+    plan: Text(80) = ""
+    notes: Text(4000) = ""
+
+
+class EnrollmentOut(Schema):
+    id: int
+    child_id: int
+    center_id: int
+    batch_id: int | None
+    start_date: datetime.date
+    plan: str
+    notes: str
+    created_at: datetime.datetime
+
+    @staticmethod
+    def resolve_created_at(obj):
+        return local(obj.created_at, obj.center)
+
+
+class BatchOut(Schema):
+    id: int
+    center_id: int
+    name: str
+    weekday: int = Field(description="0 = Monday … 6 = Sunday")
+    start_time: datetime.time
+    duration_minutes: int
+    min_age_months: int
+    max_age_months: int
+    capacity: int
+    trainer_user_id: int | None
+    is_active: bool
+
+    @staticmethod
+    def resolve_trainer_user_id(obj) -> int | None:
+        return obj.trainer_id
+
+
+class UserOut(Schema):
+    id: int
+    username: str
+    first_name: str
+    last_name: str
+    role: Role
