@@ -1,0 +1,203 @@
+"""Admin for centers and users, scoped: a center admin sees and manages only its centers' people."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import UserCreationForm
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from accounts.models import Center, Role, User
+
+
+class ScopedAdmin(admin.ModelAdmin):
+    """Base for every admin of tenant data.
+
+    `center_path` is the lookup from the model to its Center. Lists, objects and foreign-key
+    choices are limited to the user's centers; an object of another center is a 403.
+    Center admins get view/add/change on the models listed for them; delete is off unless allowed.
+    """
+
+    center_path = "center"
+    allow_delete = False
+    center_admin_can_add = True
+    center_admin_can_change = True
+
+    def _centers(self, request):
+        return Center.objects.for_user(request.user)
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if request.user.is_super_admin:
+            return qs
+        return qs.filter(**{f"{self.center_path}__in": self._centers(request)}).distinct()
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None and not request.user.is_super_admin:
+            # Tell "not yours" (403, the spec's rule) from "not there" (None -> admin's 404 path).
+            model = self.model
+            field = model._meta.pk if from_field is None else model._meta.get_field(from_field)
+            try:
+                exists = model._default_manager.filter(**{field.name: field.to_python(object_id)}).exists()
+            except Exception:
+                exists = False
+            if exists:
+                raise PermissionDenied("This belongs to another center.")
+        return obj
+
+    def _is_admin(self, request) -> bool:
+        user = request.user
+        return user.is_active and user.role in (Role.SUPER_ADMIN, Role.CENTER_ADMIN)
+
+    def has_module_permission(self, request):
+        return self._is_admin(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._is_admin(request)
+
+    def has_add_permission(self, request):
+        return self._is_admin(request) and (request.user.is_super_admin or self.center_admin_can_add)
+
+    def has_change_permission(self, request, obj=None):
+        return self._is_admin(request) and (request.user.is_super_admin or self.center_admin_can_change)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.allow_delete and self._is_admin(request)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        from leads.models import Batch, Child, Lead
+
+        user = request.user
+        related = db_field.related_model
+        if related is Center:
+            kwargs["queryset"] = self._centers(request)
+        elif related is User:
+            qs = User.objects.all() if user.is_super_admin else User.objects.in_centers(self._centers(request))
+            if db_field.name == "trainer":
+                qs = qs.filter(role=Role.TRAINER)
+            kwargs["queryset"] = qs
+        elif related in (Batch, Child, Lead):
+            kwargs["queryset"] = related.objects.for_user(user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Center)
+class CenterAdmin(ScopedAdmin):
+    center_path = "pk"
+    list_display = ["code", "name", "city", "timezone"]
+    search_fields = ["code", "name", "city"]
+    center_admin_can_add = False
+
+    def get_queryset(self, request):
+        qs = admin.ModelAdmin.get_queryset(self, request)
+        return qs if request.user.is_super_admin else qs.filter(pk__in=self._centers(request))
+
+    def get_readonly_fields(self, request, obj=None):
+        # The code is printed on every enquiry ID: only super admins may change it.
+        return [] if request.user.is_super_admin else ["code"]
+
+
+class UserForm(forms.ModelForm):
+    centers = forms.ModelMultipleChoiceField(
+        queryset=Center.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Centers this person works in (their data is all they see).",
+    )
+
+    class Meta:
+        model = User
+        fields = ["username", "first_name", "last_name", "email", "phone", "role", "is_active"]
+
+
+class UserAddForm(UserCreationForm):
+    centers = UserForm.base_fields["centers"]
+
+    class Meta(UserCreationForm.Meta):
+        model = User
+        fields = ("username",)
+
+
+class UserAdmin(ScopedAdmin, DjangoUserAdmin):
+    form = UserForm
+    add_form = UserAddForm
+    list_display = ["username", "get_full_name", "role", "is_active", "center_codes"]
+    list_filter = ["role", "is_active"]
+    search_fields = ["username", "first_name", "last_name", "email"]
+    ordering = ["username"]
+    fieldsets = [
+        (None, {"fields": ["username", "password"]}),
+        ("Person", {"fields": ["first_name", "last_name", "email", "phone"]}),
+        ("Access", {"fields": ["role", "centers", "is_active"]}),
+    ]
+    add_fieldsets = [
+        (None, {"fields": ["username", "password1", "password2"]}),
+        ("Person", {"fields": ["first_name", "last_name", "email", "phone"]}),
+        ("Access", {"fields": ["role", "centers"]}),
+    ]
+    readonly_fields = ["password"]
+
+    def get_queryset(self, request):
+        qs = admin.ModelAdmin.get_queryset(self, request)
+        if request.user.is_super_admin:
+            return qs
+        return qs.filter(pk__in=User.objects.in_centers(self._centers(request)).values("pk")).exclude(
+            role=Role.SUPER_ADMIN
+        )
+
+    @admin.display(description="Centers")
+    def center_codes(self, obj: User) -> str:
+        return ", ".join(obj.centers().values_list("code", flat=True)) or "—"
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        centers = self._centers(request)
+        roles = [(v, label) for v, label in Role.choices if request.user.is_super_admin or v != Role.SUPER_ADMIN]
+
+        class ScopedUserForm(form_class):
+            def __init__(self, *args, **kw):
+                super().__init__(*args, **kw)
+                self.fields["centers"] = UserForm.base_fields["centers"].__class__(
+                    queryset=centers,
+                    required=False,
+                    widget=forms.CheckboxSelectMultiple,
+                    help_text=UserForm.base_fields["centers"].help_text,
+                )
+                self.fields["role"].choices = roles
+                if self.instance.pk:
+                    self.initial["centers"] = list(self.instance.centers().filter(pk__in=centers))
+
+            def clean_role(self):
+                role = self.cleaned_data["role"]
+                if role == Role.SUPER_ADMIN and not request.user.is_super_admin:
+                    raise forms.ValidationError("Only a super admin can make someone a super admin.")
+                return role
+
+        return ScopedUserForm
+
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            chosen = set(form.cleaned_data.get("centers") or [])
+            for center in self._centers(request):
+                if center in chosen and not obj.works_in(center):
+                    obj.add_to_center(center)
+                elif center not in chosen and obj.works_in(center):
+                    obj.remove_from_center(center)
+
+    def save_related(self, request, form, formsets, change):
+        # `centers` is not a model relation (membership lives in guardian), so nothing else to save.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def get_object(self, request, object_id, from_field=None):
+        return ScopedAdmin.get_object(self, request, object_id, from_field)
+
+
+admin.site.register(User, UserAdmin)
+admin.site.site_header = "Leads CRM administration"
+admin.site.site_title = "Leads CRM admin"
+admin.site.index_title = "Centers, people, batches and leads"

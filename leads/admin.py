@@ -1,0 +1,291 @@
+"""Admin for center admins: scoped lists, lead pages with history, status moves only as actions."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.template.response import TemplateResponse
+
+from accounts.admin import ScopedAdmin
+from accounts.models import Role, User
+from leads.models import (
+    Batch,
+    Child,
+    ClosedReason,
+    Enrollment,
+    FamilyLink,
+    FollowUp,
+    IntroVisit,
+    Lead,
+    LeadNote,
+    LeadStatusChange,
+    LifecycleError,
+    Parent,
+)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """History-like rows: shown on the lead page, changed only through the lifecycle."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.role in (Role.SUPER_ADMIN, Role.CENTER_ADMIN)
+
+
+class IntroVisitInline(ReadOnlyInline):
+    model = IntroVisit
+    fields = ["scheduled_at", "batch", "trainer", "attended_at", "outcome", "outcome_notes", "cancelled_at"]
+    readonly_fields = fields
+
+
+class FollowUpInline(ReadOnlyInline):
+    model = FollowUp
+    fk_name = "lead"
+    fields = ["scheduled_date", "status", "outcome", "assigned_to", "notes", "completed_at"]
+    readonly_fields = fields
+
+
+class StatusHistoryInline(ReadOnlyInline):
+    model = LeadStatusChange
+    fields = ["at", "from_status", "to_status", "action", "actor", "note"]
+    readonly_fields = fields
+    verbose_name_plural = "status history"
+
+
+class NoteInline(ReadOnlyInline):
+    model = LeadNote
+    fields = ["created_at", "author", "body"]
+    readonly_fields = fields
+
+
+class AssigneeFilter(admin.SimpleListFilter):
+    """Assignee choices limited to people of the admin's centers (the stock filter lists everyone)."""
+
+    title = "assignee"
+    parameter_name = "assigned_to"
+
+    def lookups(self, request, model_admin):
+        qs = User.objects.all() if request.user.is_super_admin else User.objects.in_centers(request.user.centers())
+        return [(u.pk, str(u)) for u in qs.exclude(role=Role.TRAINER)]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(assigned_to_id=self.value()) if self.value() else queryset
+
+
+class CloseForm(forms.Form):
+    category = forms.ChoiceField(choices=ClosedReason.choices)
+    reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+@admin.register(Lead)
+class LeadAdmin(ScopedAdmin):
+    list_display = ["enquiry_id", "child", "status", "source", "assigned_to", "center", "created_at"]
+    list_filter = ["status", "source", AssigneeFilter, "created_at", "center"]
+    list_select_related = ["child", "assigned_to", "center"]
+    search_fields = [
+        "enquiry_id",
+        "child__first_name",
+        "child__last_name",
+        "child__parents__name",
+        "child__parents__phone",
+    ]
+    date_hierarchy = "created_at"
+    fields = [
+        "enquiry_id",
+        "center",
+        "child",
+        "status",
+        "source",
+        "assigned_to",
+        "school",
+        "preferred_schedule",
+        "parent_expectations",
+        "discovery_notes",
+        "discovery_completed_at",
+        "closed_reason_category",
+        "closed_reason",
+        "closed_at",
+        "enrollment",
+        "converted_at",
+        "created_by",
+        "created_at",
+        "updated_by",
+        "updated_at",
+    ]
+    readonly_fields = [
+        "enquiry_id",
+        "center",
+        "child",
+        "status",
+        "discovery_completed_at",
+        "closed_reason_category",
+        "closed_reason",
+        "closed_at",
+        "enrollment",
+        "converted_at",
+        "created_by",
+        "created_at",
+        "updated_by",
+        "updated_at",
+    ]
+    inlines = [StatusHistoryInline, IntroVisitInline, FollowUpInline, NoteInline]
+    actions = ["close_leads", "reopen_leads", "convert_leads"]
+    center_admin_can_add = False  # enquiries come in through the enquiry form or the API
+
+    def has_add_permission(self, request):
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # leads are never deleted
+        return actions
+
+    def save_model(self, request, obj, form, change):
+        # Only the plain details are editable here; the method checks role and center.
+        fields = {name: form.cleaned_data[name] for name in form.changed_data}
+        if fields:
+            obj.refresh_from_db()
+            obj.update_details(by=request.user, **fields)
+
+    def _run(self, request, leads, verb, done: str) -> None:
+        ok, failed = 0, []
+        for lead in leads:
+            try:
+                verb(lead)
+                ok += 1
+            except (LifecycleError, ValidationError, PermissionDenied) as error:
+                message = error.message if isinstance(error, LifecycleError) else "; ".join(_messages(error))
+                failed.append(f"{lead.enquiry_id}: {message}")
+        if ok:
+            self.message_user(request, f"{ok} lead(s) {done}.", messages.SUCCESS)
+        for line in failed:
+            self.message_user(request, line, messages.ERROR)
+
+    @admin.action(description="Close selected leads (asks for a reason)")
+    def close_leads(self, request, queryset):
+        if "apply" in request.POST:
+            form = CloseForm(request.POST)
+            if form.is_valid():
+                self._run(
+                    request,
+                    queryset,
+                    lambda lead: lead.close(
+                        reason=form.cleaned_data["reason"], category=form.cleaned_data["category"], by=request.user
+                    ),
+                    "closed",
+                )
+                return None
+        else:
+            form = CloseForm()
+        return TemplateResponse(
+            request,
+            "admin/leads/close_leads.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Close leads",
+                "leads": queryset,
+                "form": form,
+                "opts": self.model._meta,
+                "action": "close_leads",
+            },
+        )
+
+    @admin.action(description="Reopen selected closed leads")
+    def reopen_leads(self, request, queryset):
+        self._run(request, queryset, lambda lead: lead.reopen(by=request.user), "reopened")
+
+    @admin.action(description="Convert selected leads (uses the child's newest enrollment)")
+    def convert_leads(self, request, queryset):
+        def convert(lead):
+            enrollment = (
+                Enrollment.objects.filter(child=lead.child, center=lead.center, lead__isnull=True)
+                .order_by("-created_at")
+                .first()
+            )
+            if enrollment is None:
+                raise ValidationError("Create the child's enrollment first (Enrollments > Add).")
+            lead.convert(enrollment=enrollment, by=request.user)
+
+        self._run(request, queryset, convert, "converted")
+
+
+def _messages(error: ValidationError) -> list[str]:
+    if hasattr(error, "error_dict"):
+        return [f"{field}: {' '.join(msgs)}" for field, msgs in error.message_dict.items()]
+    return error.messages
+
+
+class FamilyLinkInline(admin.TabularInline):
+    model = FamilyLink
+    extra = 0
+    autocomplete_fields = ["parent"]
+
+
+@admin.register(Child)
+class ChildAdmin(ScopedAdmin):
+    list_display = ["first_name", "last_name", "dob", "gender", "center"]
+    search_fields = ["first_name", "last_name", "parents__name", "parents__phone"]
+    list_filter = ["gender", "center"]
+    inlines = [FamilyLinkInline]
+
+
+@admin.register(Parent)
+class ParentAdmin(ScopedAdmin):
+    list_display = ["name", "phone", "email", "center"]
+    search_fields = ["name", "phone", "email"]
+    list_filter = ["center"]
+
+
+@admin.register(Batch)
+class BatchAdmin(ScopedAdmin):
+    list_display = ["name", "center", "weekday", "start_time", "capacity", "trainer", "is_active"]
+    list_filter = ["center", "weekday", "is_active"]
+    search_fields = ["name"]
+
+
+@admin.register(Enrollment)
+class EnrollmentAdmin(ScopedAdmin):
+    list_display = ["child", "center", "batch", "start_date", "plan"]
+    list_filter = ["center", "batch"]
+    search_fields = ["child__first_name", "child__last_name"]
+    autocomplete_fields = ["child"]
+    readonly_fields = ["created_by", "created_at"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(FollowUp)
+class FollowUpAdmin(ScopedAdmin):
+    center_path = "lead__center"
+    list_display = ["lead", "scheduled_date", "status", "outcome", "assigned_to"]
+    list_filter = ["status", "outcome", "scheduled_date"]
+    list_select_related = ["lead", "lead__child", "assigned_to"]
+    search_fields = ["lead__enquiry_id", "lead__child__first_name"]
+    center_admin_can_add = False
+    center_admin_can_change = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(IntroVisit)
+class IntroVisitAdmin(FollowUpAdmin):
+    list_display = ["lead", "scheduled_at", "batch", "trainer", "outcome", "attended_at"]
+    list_filter = ["outcome", "scheduled_at"]
+    list_select_related = ["lead", "lead__child", "batch", "trainer"]
