@@ -1,0 +1,69 @@
+"""Navigation context for templates/base.html, evaluated only when the template reads it.
+
+HTMX fragments render without the layout, so nothing here may query eagerly: every value is a
+`cached_property` of one object, `crm_nav`.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from django.http import HttpRequest
+from django.utils import timezone
+
+from accounts.models import Action, Role
+
+
+class Nav:
+    def __init__(self, request: HttpRequest):
+        self.request = request
+        self.user = request.user
+
+    @cached_property
+    def shows_leads(self) -> bool:
+        """Trainers see only their own view: no lead navigation at all."""
+        return self.user.may(Action.VIEW_LEADS)
+
+    @cached_property
+    def may_create_enquiry(self) -> bool:
+        return self.user.may(Action.CREATE_ENQUIRY)
+
+    @cached_property
+    def is_trainer(self) -> bool:
+        return self.user.role == Role.TRAINER
+
+    @cached_property
+    def centers(self) -> list:
+        from leads.views.session import user_centers
+
+        return user_centers(self.request)
+
+    @cached_property
+    def current_center(self):
+        from leads.views.session import current_center
+
+        return current_center(self.request)
+
+    @cached_property
+    def may_switch(self) -> bool:
+        from leads.views.session import may_switch_center
+
+        return may_switch_center(self.request)
+
+    @cached_property
+    def follow_up_count(self) -> int:
+        """The user's follow-ups due today or overdue, in the current center's calendar."""
+        from leads.models import FollowUp
+
+        center = self.current_center
+        today = timezone.localdate(timezone=center.tzinfo) if center else timezone.localdate()
+        queryset = FollowUp.objects.for_user(self.user).due_by(today).filter(assigned_to=self.user)
+        if center is not None:
+            queryset = queryset.filter(lead__center=center)
+        return queryset.count()
+
+
+def navigation(request: HttpRequest) -> dict:
+    if not getattr(request, "user", None) or not request.user.is_authenticated:
+        return {}
+    return {"crm_nav": Nav(request)}

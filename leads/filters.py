@@ -1,0 +1,99 @@
+"""The leads list's filters, shared with the board: every choice and row scoped to the user.
+
+    LeadFilter(request.GET, request=request)          # base: the user's leads
+    LeadFilter(request.GET, request=request, queryset=Lead.objects.for_user(user).open())
+
+Without a `center` parameter the center chosen in the switcher applies (see views/session.py).
+"""
+
+from __future__ import annotations
+
+import re
+
+import django_filters
+from django import forms
+from django.db.models import Q, QuerySet
+
+from accounts.models import Role, User
+from leads.models import FamilyLink, Lead, LeadSource, LeadStatus
+
+
+def search_leads(queryset: QuerySet, text: str) -> QuerySet:
+    """Every word must match: the enquiry ID, the child's or parent's name, or phone digits anywhere."""
+    for word in text.split()[:6]:
+        digits = re.sub(r"\D", "", word)
+        families = Q(parent__name__icontains=word)
+        if len(digits) >= 3 and len(digits) >= len(word) - 3:
+            # "98765 43210", "+91-98765" and "43210" all find +919876543210.
+            families |= Q(parent__phone__contains=digits)
+        children = FamilyLink.objects.filter(families).values("child_id")
+        queryset = queryset.filter(
+            Q(enquiry_id__icontains=word)
+            | Q(child__first_name__icontains=word)
+            | Q(child__last_name__icontains=word)
+            | Q(child_id__in=children)
+        )
+    return queryset
+
+
+class LeadFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_search", label="Search")
+    status = django_filters.MultipleChoiceFilter(
+        choices=LeadStatus.choices, label="Status", widget=forms.CheckboxSelectMultiple
+    )
+    source = django_filters.ChoiceFilter(choices=LeadSource.choices, label="Source", empty_label="Any source")
+    assigned_to = django_filters.ModelChoiceFilter(
+        queryset=User.objects.none(), label="Assignee", empty_label="Anyone", null_label="Nobody", null_value="none"
+    )
+    created = django_filters.DateFromToRangeFilter(
+        field_name="created_at",
+        label="Created",
+        widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}),
+    )
+    center = django_filters.ModelChoiceFilter(queryset=None, label="Center", empty_label="All centers")
+    o = django_filters.OrderingFilter(
+        fields=(
+            ("enquiry_id", "enquiry_id"),
+            ("child__first_name", "child"),
+            ("status", "status"),
+            ("source", "source"),
+            ("assigned_to__first_name", "assignee"),
+            ("created_at", "created"),
+            ("status_changed_at", "status_changed"),
+        ),
+        label="Sort by",
+    )
+
+    class Meta:
+        model = Lead
+        fields: list[str] = []
+
+    def __init__(self, data=None, queryset=None, *, request, prefix=None):
+        from accounts.models import Center
+        from leads.views.session import current_center, may_switch_center, user_centers
+
+        self.user = request.user
+        centers = user_centers(request)
+        if queryset is None:
+            queryset = Lead.objects.for_user(self.user)
+        elif not self.user.is_super_admin:
+            # A caller's queryset is narrowed to the user's centers too, whatever it was.
+            queryset = queryset.filter(center__in=[center.pk for center in centers])
+        switcher = current_center(request)
+        if data is not None and "center" not in data and switcher is not None:
+            # The switcher's center is the default; `?center=` (all) or another id overrides it.
+            data = data.copy()
+            data["center"] = str(switcher.pk)
+        super().__init__(data, queryset, request=request, prefix=prefix)
+        chosen = (data or {}).get("center", "")
+        scope = [center for center in centers if str(center.pk) == chosen] or centers
+        self.filters["assigned_to"].queryset = User.objects.in_centers(scope).filter(
+            role__in=[Role.COUNSELOR, Role.CENTER_ADMIN]
+        )
+        if may_switch_center(request):
+            self.filters["center"].queryset = Center.objects.for_user(self.user)
+        else:
+            del self.filters["center"]
+
+    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return search_leads(queryset, value)

@@ -1,0 +1,568 @@
+"""The lead page: who the child is, what happened (one timeline), and what can happen next.
+
+Only the actions valid for the lead's status (`allowed_moves`) and the user's role (`user.may`)
+are shown, and the action views check the same through `leads.access`. Every action is a POST
+form: with HTMX it re-renders `#lead-page` (errors beside the fields) and fires `leadMoved`;
+without HTMX it redirects back to the page.
+
+Double submits: every form carries the lead's `version` (its `updated_at`). The action locks
+the lead row, compares the version, acts and bumps `updated_at`, all in one transaction. A
+second identical submit finds the version changed and writes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from django import forms as django_forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
+
+from accounts.models import Action, Role, User
+from leads import forms
+from leads.access import get_follow_up_for_user, get_intro_visit_for_user, get_lead_for_user
+from leads.models import (
+    Batch,
+    Enrollment,
+    FollowUpOutcome,
+    FollowUpStatus,
+    Lead,
+    LeadStatus,
+    LifecycleError,
+    Move,
+    Parent,
+)
+from leads.views.session import user_centers
+
+LEAD_QUERYSET = Lead.objects.select_related("center", "child", "assigned_to", "enrollment", "enrollment__batch")
+
+
+class Stale(Exception):
+    """The lead changed since the form was rendered (a double submit, or a colleague)."""
+
+
+@dataclass
+class LeadAction:
+    name: str
+    title: str
+    button: str
+    permission: str
+    form_class: type[django_forms.Form]
+    move: str | None = None  # shown only when the lifecycle allows this move
+    event: str = "leadMoved"
+    done: str = "Saved."
+    needs: tuple[str, ...] = ()  # form kwargs: staff, trainers, batches
+    form: django_forms.Form | None = None
+    url: str = ""
+    open: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+def _actions() -> list[LeadAction]:
+    """The lead-level actions, in the order the page shows them."""
+    return [
+        LeadAction(
+            "discovery",
+            "Complete discovery",
+            "Save discovery",
+            Action.MANAGE_LEAD,
+            forms.DiscoveryForm,
+            Move.COMPLETE_DISCOVERY,
+            done="Discovery saved.",
+        ),
+        LeadAction(
+            "visit",
+            "Schedule intro visit",
+            "Schedule visit",
+            Action.SCHEDULE_VISIT,
+            forms.ScheduleVisitForm,
+            Move.SCHEDULE_INTRO_VISIT,
+            done="Intro visit scheduled.",
+            needs=("batches", "trainers"),
+        ),
+        LeadAction(
+            "follow_up",
+            "Add follow-up",
+            "Add follow-up",
+            Action.MANAGE_FOLLOW_UP,
+            forms.FollowUpForm,
+            Move.ADD_FOLLOW_UP,
+            done="Follow-up added.",
+            needs=("staff",),
+        ),
+        LeadAction(
+            "convert",
+            "Convert (enroll)",
+            "Enroll and convert",
+            Action.CONVERT,
+            forms.ConvertForm,
+            Move.CONVERT,
+            done="Converted: the child is enrolled.",
+            needs=("batches",),
+        ),
+        LeadAction("close", "Close lead", "Close lead", Action.CLOSE, forms.CloseForm, Move.CLOSE, done="Lead closed."),
+        LeadAction(
+            "reopen", "Reopen lead", "Reopen lead", Action.REOPEN, forms.ReopenForm, Move.REOPEN, done="Lead reopened."
+        ),
+        LeadAction(
+            "reassign",
+            "Reassign",
+            "Reassign",
+            Action.MANAGE_LEAD,
+            forms.ReassignForm,
+            event="leadUpdated",
+            done="Assignee changed.",
+            needs=("staff",),
+        ),
+        LeadAction(
+            "note",
+            "Add a note",
+            "Add note",
+            Action.MANAGE_LEAD,
+            forms.NoteForm,
+            event="leadUpdated",
+            done="Note added.",
+        ),
+    ]
+
+
+ACTION_NAMES = [action.name for action in _actions()]
+
+
+# -- reading --------------------------------------------------------------------------------------
+
+
+class CenterChoices:
+    """The center's people and batches for the forms' choice lists: one query each, when needed."""
+
+    def __init__(self, center):
+        self.center = center
+
+    @cached_property
+    def people(self) -> list[User]:
+        return list(User.objects.in_centers(self.center))
+
+    @property
+    def staff(self) -> list[User]:
+        return [user for user in self.people if user.role in (Role.COUNSELOR, Role.CENTER_ADMIN)]
+
+    @property
+    def trainers(self) -> list[User]:
+        return [user for user in self.people if user.role == Role.TRAINER]
+
+    @cached_property
+    def batches(self) -> list[Batch]:
+        batches = list(
+            Batch.objects.filter(center=self.center, is_active=True)
+            .select_related("trainer")
+            .annotate(enrolled=Count("enrollments"))
+        )
+        for batch in batches:
+            batch.free_places = max(batch.capacity - batch.enrolled, 0)
+        return batches
+
+    def form_kwargs(self, needs: tuple[str, ...]) -> dict:
+        return {name: getattr(self, name) for name in needs}
+
+
+class Page:
+    """Everything the page shows about one lead, in a fixed number of queries."""
+
+    def __init__(self, request: HttpRequest, lead: Lead):
+        self.request = request
+        self.user = request.user
+        self.lead = lead
+        self.center = lead.center
+        self.now = timezone.now()
+        self.today = timezone.localdate(timezone=self.center.tzinfo)
+        self.choices = CenterChoices(lead.center)
+        self.parents = list(
+            Parent.objects.filter(links__child_id=lead.child_id).order_by("-links__is_primary", "name").distinct()
+        )
+        self.visits = list(lead.intro_visits.select_related("batch", "trainer", "created_by"))
+        self.follow_ups = list(lead.follow_ups.select_related("assigned_to", "created_by"))
+        self.changes = list(lead.status_changes.select_related("actor"))
+        self.notes = list(lead.notes.select_related("author"))
+
+    @property
+    def pending_visits(self):
+        return [v for v in self.visits if v.outcome is None and v.cancelled_at is None]
+
+    @property
+    def pending_follow_ups(self):
+        return [f for f in self.follow_ups if f.status == FollowUpStatus.PENDING]
+
+    def timeline(self) -> list[dict]:
+        """Status changes, visits, follow-ups and notes, newest first (planned ones on top)."""
+        tz = self.center.tzinfo
+        items = [
+            {"at": c.at, "kind": "status", "who": c.actor, "item": c}
+            for c in self.changes
+            if c.action not in (Move.SCHEDULE_INTRO_VISIT, Move.ADD_FOLLOW_UP) or c.from_status != c.to_status
+        ]
+        items += [{"at": n.created_at, "kind": "note", "who": n.author, "item": n} for n in self.notes]
+        items += [{"at": v.scheduled_at, "kind": "visit", "who": v.created_by, "item": v} for v in self.visits]
+        items += [
+            {
+                "at": f.completed_at or datetime.datetime.combine(f.scheduled_date, datetime.time(9), tzinfo=tz),
+                "kind": "follow_up",
+                "who": f.created_by,
+                "item": f,
+                "overdue": f.is_overdue(self.today),
+            }
+            for f in self.follow_ups
+        ]
+        items.sort(key=lambda entry: entry["at"], reverse=True)
+        for entry in items:
+            entry["future"] = entry["at"] > self.now
+        return items
+
+
+def _visible_actions(page: Page) -> list[LeadAction]:
+    user, lead = page.user, page.lead
+    moves = set(lead.allowed_moves())
+    shown = []
+    for action in _actions():
+        if not user.may(action.permission):
+            continue
+        if action.move is not None and action.move not in moves:
+            continue
+        if action.name == "reassign" and not lead.is_open:
+            continue
+        if action.name == "discovery" and lead.status != LeadStatus.ENQUIRY_RECEIVED:
+            action.title, action.button = "Edit discovery", "Save discovery"
+        action.url = reverse(f"leads:lead_{action.name}", args=[lead.pk])
+        shown.append(action)
+    return shown
+
+
+def _initial(page: Page, name: str) -> dict:
+    lead = page.lead
+    if name == "discovery":
+        return {
+            "school": lead.school,
+            "preferred_schedule": lead.preferred_schedule,
+            "parent_expectations": lead.parent_expectations,
+            "discovery_notes": lead.discovery_notes,
+        }
+    if name == "follow_up":
+        return {"scheduled_date": page.today + datetime.timedelta(days=2)}
+    if name == "convert":
+        return {"start_date": page.today}
+    if name == "reassign":
+        return {"assigned_to": str(lead.assigned_to_id or "")}
+    return {}
+
+
+def _task_forms(page: Page, bound: dict) -> dict:
+    """Forms of the pending visits and follow-ups (record outcome; complete, postpone, cancel)."""
+    user = page.user
+    tasks = {"visits": [], "follow_ups": []}
+    if user.may(Action.RECORD_OUTCOME) and page.lead.status == LeadStatus.IV_SCHEDULED:
+        for visit in page.pending_visits:
+            prefix = f"visit{visit.pk}"
+            form = bound.get(prefix) or forms.OutcomeForm(prefix=prefix)
+            tasks["visits"].append({"visit": visit, "form": form, "open": prefix in bound})
+    if user.may(Action.MANAGE_FOLLOW_UP) and page.lead.is_open:
+        for follow_up in page.pending_follow_ups:
+            complete_prefix, postpone_prefix = f"fu{follow_up.pk}-complete", f"fu{follow_up.pk}-postpone"
+            tasks["follow_ups"].append(
+                {
+                    "follow_up": follow_up,
+                    "overdue": follow_up.is_overdue(page.today),
+                    "complete": bound.get(complete_prefix)
+                    or forms.FollowUpCompleteForm(
+                        prefix=complete_prefix, batches=page.choices.batches, initial={"start_date": page.today}
+                    ),
+                    "postpone": bound.get(postpone_prefix)
+                    or forms.PostponeForm(
+                        prefix=postpone_prefix, initial={"next_date": page.today + datetime.timedelta(days=3)}
+                    ),
+                    "open": next((p for p in (complete_prefix, postpone_prefix) if p in bound), None),
+                }
+            )
+    return tasks
+
+
+def _context(request: HttpRequest, lead: Lead, *, bound: dict | None = None, notice: str = "", created=False) -> dict:
+    bound = bound or {}
+    page = Page(request, lead)
+    actions = _visible_actions(page)
+    for action in actions:
+        action.form = bound.get(action.name) or action.form_class(
+            prefix=action.name, initial=_initial(page, action.name), **page.choices.form_kwargs(action.needs)
+        )
+        action.open = action.name in bound
+    note_action = next((a for a in actions if a.name == "note"), None)
+    return {
+        "lead": lead,
+        "center": lead.center,
+        "child": lead.child,
+        "page": page,
+        "parents": page.parents,
+        "timeline": page.timeline(),
+        "actions": [a for a in actions if a.name != "note"],
+        "note_action": note_action,
+        "tasks": _task_forms(page, bound),
+        "version": lead.updated_at.isoformat(),
+        "days_in_status": lead.days_in_status(page.now),
+        "notice": notice,
+        "created": created,
+        "expectation_labels": _expectation_labels(lead.parent_expectations),
+    }
+
+
+def _expectation_labels(values: list[str]) -> list[str]:
+    from leads.models import ParentExpectation
+
+    labels = dict(ParentExpectation.choices)
+    return [labels.get(value, value) for value in values]
+
+
+def _load(request: HttpRequest, pk: int, action: str = Action.VIEW_LEADS) -> Lead:
+    user_centers(request)  # fills works_in's cache: the access check needs no extra query
+    return get_lead_for_user(request.user, pk, action=action, queryset=LEAD_QUERYSET)
+
+
+def _render_page(request: HttpRequest, lead: Lead, status: int = 200, **kwargs) -> HttpResponse:
+    with timezone.override(lead.center.tzinfo):
+        context = _context(request, lead, **kwargs)
+        template = "leads/lead_page.html#lead-page" if request.htmx else "leads/lead_page.html"
+        return render(request, template, context, status=status)
+
+
+@login_required
+@require_GET
+def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _render_page(request, _load(request, pk))
+
+
+@login_required
+@require_GET
+def enquiry_created(request: HttpRequest, pk: int) -> HttpResponse:
+    """The success page of a new enquiry: its ID, big, then the lead page."""
+    return _render_page(request, _load(request, pk), created=True)
+
+
+# -- acting ---------------------------------------------------------------------------------------
+
+
+def _perform(request: HttpRequest, lead: Lead, work: Callable[[], None]) -> None:
+    """Run `work` in one transaction under the lead's row lock, once per rendered version."""
+    with transaction.atomic():
+        current = Lead.objects.select_for_update().filter(pk=lead.pk).values_list("updated_at", flat=True).get()
+        if request.POST.get("version") != current.isoformat():
+            raise Stale
+        work()
+        Lead.objects.filter(pk=lead.pk).update(updated_at=timezone.now())
+
+
+def _add_errors(form: django_forms.Form, error: ValidationError, rename: dict | None = None) -> None:
+    rename = rename or {}
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error.messages)
+        return
+    for key, messages_ in error.message_dict.items():
+        key = rename.get(key, key)
+        form.add_error(key if key in form.fields else None, messages_)
+
+
+def _respond(
+    request: HttpRequest,
+    lead: Lead,
+    *,
+    form: django_forms.Form,
+    key: str,
+    work: Callable[[], None],
+    event: str,
+    done: str,
+    rename: dict | None = None,
+) -> HttpResponse:
+    """Validate, act once, and answer: fragment + event for HTMX, redirect otherwise."""
+    pk = lead.pk
+    if form.is_valid():
+        try:
+            with timezone.override(lead.center.tzinfo):
+                _perform(request, lead, lambda: work(lead, form.cleaned_data))
+        except Stale:
+            notice = "Nothing was saved twice: this lead had already changed. Here is how it stands now."
+            if not request.htmx:
+                messages.info(request, notice)
+                return redirect("leads:lead_detail", pk=pk)
+            return _render_page(request, _load(request, pk), notice=notice)
+        except ValidationError as error:
+            _add_errors(form, error, rename)
+        except LifecycleError as error:
+            form.add_error(None, str(error))
+        else:
+            if not request.htmx:
+                messages.success(request, done)
+                return redirect("leads:lead_detail", pk=pk)
+            response = _render_page(request, _load(request, pk), notice=done)
+            return trigger_client_event(response, event, {"lead": pk})
+    # Bad input: the page again, the form open with its errors (HTMX swaps only 2xx answers).
+    return _render_page(request, lead, status=200 if request.htmx else 400, bound={key: form})
+
+
+def _work_for(name: str, user: User):
+    def discovery(lead, data):
+        lead.complete_discovery(
+            school=data["school"],
+            preferred_schedule=data["preferred_schedule"],
+            parent_expectations=data["parent_expectations"],
+            discovery_notes=data["discovery_notes"],
+            by=user,
+        )
+
+    def visit(lead, data):
+        lead.schedule_intro_visit(
+            scheduled_at=data["scheduled_at"],
+            batch=data["batch"],
+            trainer=data["trainer"],
+            notes=data["notes"],
+            by=user,
+        )
+
+    def follow_up(lead, data):
+        lead.add_follow_up(
+            scheduled_date=data["scheduled_date"], notes=data["notes"], assigned_to=data["assigned_to"], by=user
+        )
+
+    def convert(lead, data):
+        lead.convert(enrollment=_enroll(lead, data, user), by=user, note=data["notes"])
+
+    def close(lead, data):
+        lead.close(reason=data["reason"], category=data["category"], by=user)
+
+    def reopen(lead, data):
+        lead.reopen(by=user, note=data["note"], follow_up_date=data["follow_up_date"])
+
+    def reassign(lead, data):
+        lead.reassign(assigned_to=data["assigned_to"], by=user)
+
+    def note(lead, data):
+        lead.add_note(body=data["body"], by=user)
+
+    return locals()[name]
+
+
+def _enroll(lead: Lead, data: dict, user: User) -> Enrollment:
+    """The enrollment a conversion needs, created in the conversion's transaction."""
+    enrollment = Enrollment(
+        child=lead.child,
+        center=lead.center,
+        batch=data["batch"],
+        start_date=data["start_date"],
+        plan=data.get("plan", ""),
+        notes=data.get("notes", ""),
+        created_by=user,
+    )
+    enrollment.full_clean()
+    enrollment.save()
+    return enrollment
+
+
+@login_required
+@require_POST
+def lead_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    action = next(a for a in _actions() if a.name == name)
+    lead = _load(request, pk, action.permission)
+    with timezone.override(lead.center.tzinfo):
+        form = action.form_class(request.POST, prefix=name, **CenterChoices(lead.center).form_kwargs(action.needs))
+        return _respond(
+            request, lead, form=form, key=name, work=_work_for(name, request.user), event=action.event, done=action.done
+        )
+
+
+@login_required
+@require_POST
+def visit_outcome(request: HttpRequest, pk: int, visit_pk: int) -> HttpResponse:
+    lead = _load(request, pk, Action.RECORD_OUTCOME)
+    visit = get_intro_visit_for_user(request.user, visit_pk)
+    if visit.lead_id != lead.pk:
+        raise Http404("No such intro visit on this lead.")
+    form = forms.OutcomeForm(request.POST, prefix=f"visit{visit.pk}")
+
+    def work(lead, data):
+        visit.record_outcome(outcome=data["outcome"], notes=data["notes"], by=request.user)
+
+    with timezone.override(lead.center.tzinfo):
+        return _respond(
+            request, lead, form=form, key=f"visit{visit.pk}", work=work, event="leadMoved", done="Outcome recorded."
+        )
+
+
+@login_required
+@require_POST
+def follow_up_action(request: HttpRequest, pk: int, follow_up_pk: int, name: str) -> HttpResponse:
+    lead = _load(request, pk, Action.MANAGE_FOLLOW_UP)
+    follow_up = get_follow_up_for_user(request.user, follow_up_pk)
+    if follow_up.lead_id != lead.pk:
+        raise Http404("No such follow-up on this lead.")
+    user = request.user
+    prefix = f"fu{follow_up.pk}-{name}"
+    rename = {}
+    if name == "complete":
+        form = forms.FollowUpCompleteForm(request.POST, prefix=prefix, batches=CenterChoices(lead.center).batches)
+
+        def work(lead, data):
+            outcome = data["outcome"]
+            kwargs = {"outcome": outcome, "notes": data["notes"], "by": user}
+            if outcome == FollowUpOutcome.LOST:
+                kwargs["reason"] = data["reason"]
+            elif outcome == FollowUpOutcome.SCHEDULED_IV:
+                kwargs["intro_visit"] = {"scheduled_at": data["scheduled_at"], "batch": data["batch"]}
+            elif outcome == FollowUpOutcome.ENROLLED:
+                kwargs["enrollment"] = _enroll(lead, data, user)
+            follow_up.complete(**kwargs)
+
+        done = "Follow-up completed."
+    elif name == "postpone":
+        form = forms.PostponeForm(request.POST, prefix=prefix)
+        rename = {"next_follow_up_date": "next_date", "scheduled_date": "next_date"}
+
+        def work(lead, data):
+            follow_up.complete(
+                outcome=FollowUpOutcome.POSTPONED, notes=data["notes"], next_date=data["next_date"], by=user
+            )
+
+        done = "Follow-up postponed."
+    elif name == "cancel":
+        form = django_forms.Form(request.POST, prefix=prefix)
+
+        def work(lead, data):
+            follow_up.cancel(by=user)
+
+        done = "Follow-up cancelled."
+    else:
+        raise Http404
+    with timezone.override(lead.center.tzinfo):
+        return _respond(request, lead, form=form, key=prefix, work=work, event="followUpDone", done=done, rename=rename)
+
+
+urlpatterns = [
+    path("leads/<int:pk>/", lead_detail, name="lead_detail"),
+    path("enquiries/<int:pk>/created/", enquiry_created, name="enquiry_created"),
+    *[
+        path(f"leads/<int:pk>/{name.replace('_', '-')}/", lead_action, {"name": name}, name=f"lead_{name}")
+        for name in ACTION_NAMES
+    ],
+    path("leads/<int:pk>/visits/<int:visit_pk>/outcome/", visit_outcome, name="visit_outcome"),
+    path(
+        "leads/<int:pk>/follow-ups/<int:follow_up_pk>/<str:name>/",
+        follow_up_action,
+        name="follow_up_action",
+    ),
+]
