@@ -1,0 +1,502 @@
+"""The dashboard's figures: a handful of aggregate queries over the status history, never a loop per lead.
+
+Definitions (shown beside each figure on the dashboard, see DEFINITIONS):
+- The population is the leads *created* in the date range (in the selected center's time zone),
+  narrowed by center, source and assignee ("counselor"); counselors only ever see their own.
+- Funnel: a lead counts for a step if its status history shows that step or any later one, so the
+  funnel never widens (a walk-in who enrolled without a visit counts as having attended).
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import Center, Role, User
+from insights import sql
+from insights.models import ContactAttempt
+from leads.models import (
+    ClosedReason,
+    FollowUp,
+    FollowUpOutcome,
+    FollowUpStatus,
+    Lead,
+    LeadSource,
+    LeadStatus,
+    LeadStatusChange,
+    Move,
+)
+
+DEFAULT_RANGE_DAYS = 90
+#: A stage is highlighted as stale when its median time exceeds this many days.
+STALE_AFTER_DAYS = 7
+CONVERSION_WINDOW_DAYS = 30
+
+ATTENDED_MOVES = (Move.RECORD_ENROLL_NOW, Move.RECORD_ENROLL_LATER, Move.RECORD_NOT_INTERESTED)
+#: Funnel steps: (key, label, the history moves that show the step or a later one).
+FUNNEL = (
+    ("enquiry", "Enquiry", None),
+    (
+        "discovery",
+        "Discovery done",
+        (Move.COMPLETE_DISCOVERY, Move.SCHEDULE_INTRO_VISIT, *ATTENDED_MOVES, Move.RECORD_NO_SHOW, Move.CONVERT),
+    ),
+    ("scheduled", "IV scheduled", (Move.SCHEDULE_INTRO_VISIT, *ATTENDED_MOVES, Move.RECORD_NO_SHOW, Move.CONVERT)),
+    ("attended", "IV attended", (*ATTENDED_MOVES, Move.CONVERT)),
+    ("converted", "Converted", (Move.CONVERT,)),
+)
+STEP_MOVES = {key: moves for key, _label, moves in FUNNEL}
+#: Drill-down steps that are not funnel steps.
+EXTRA_STEPS = {"trial": ATTENDED_MOVES}
+FIRST_CONTACT_MOVES = (Move.ADD_FOLLOW_UP, Move.SCHEDULE_INTRO_VISIT)
+STAGES = [s for s in LeadStatus if s not in (LeadStatus.CONVERTED, LeadStatus.CLOSED_LOST)]
+
+DEFINITIONS = {
+    "funnel": "Leads created in the range. A lead counts for a step if its status history shows that step or a "
+    "later one (so a lead that skipped discovery but had a visit counts as discovery done). Step rate = this "
+    "step ÷ the step before.",
+    "sources": "Converted ÷ leads created in the range, by the lead's source.",
+    "trial": "Converted ÷ leads that attended an intro visit (outcome recorded other than no-show), among leads "
+    "created in the range.",
+    "time_to_conversion": "Days from the enquiry to the conversion, for leads created in the range and converted.",
+    "first_contact": "Days from the enquiry to the first follow-up added, intro visit scheduled, or call / "
+    "WhatsApp tapped in the app, whichever came first.",
+    "stages": f"Days from entering a status to leaving it (leads still in it count with their time so far), "
+    f"for leads created in the range. Stages whose median exceeds {STALE_AFTER_DAYS} days are highlighted; "
+    f"'stuck now' counts leads in the stage for more than {STALE_AFTER_DAYS} days.",
+    "follow_ups": f"Follow-ups scheduled in the range, by assignee. On time: completed on or before the date "
+    f"(in {settings.TIME_ZONE} time); late: after it; overdue now: pending and past the date. Conversions: leads "
+    f"converted within {CONVERSION_WINDOW_DAYS} days after one of the counselor's completed follow-ups.",
+    "closures": "Leads created in the range that are closed (lost), by the reason category chosen when closing.",
+    "centers": "Each center's funnel for leads created in the range.",
+}
+
+
+def rate(part: float | None, whole: float | None) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+def _round(value) -> float | None:
+    return None if value is None else round(float(value), 1)
+
+
+# -- filters -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Filters:
+    start: datetime.date
+    end: datetime.date
+    center: Center | None = None
+    source: str = ""
+    counselor: User | None = None
+    centers: list[Center] = field(default_factory=list)  # the user's centers (the filter's choices)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def tz(self):
+        return self.center.tzinfo if self.center else timezone.get_default_timezone()
+
+    @property
+    def start_at(self) -> datetime.datetime:
+        return datetime.datetime.combine(self.start, datetime.time.min, tzinfo=self.tz)
+
+    @property
+    def end_at(self) -> datetime.datetime:
+        """Exclusive: the start of the day after `end`."""
+        return datetime.datetime.combine(self.end + datetime.timedelta(days=1), datetime.time.min, tzinfo=self.tz)
+
+    @classmethod
+    def from_query(cls, user: User, query, *, today: datetime.date | None = None) -> Filters:
+        """Read start, end, center, source, counselor; anything invalid falls back with a message."""
+        errors = []
+        centers = list(Center.objects.for_user(user))
+        center = None
+        if query.get("center"):
+            center = next((c for c in centers if str(c.pk) == query.get("center")), None)
+            if center is None:
+                errors.append("That center is not one of yours: showing all your centers.")
+        if center is None and len(centers) == 1:
+            center = centers[0]
+        tz = center.tzinfo if center else timezone.get_default_timezone()
+        today = today or timezone.localdate(timezone=tz)
+        end = _date(query.get("end")) or today
+        start = _date(query.get("start")) or end - datetime.timedelta(days=DEFAULT_RANGE_DAYS - 1)
+        if (query.get("start") and not _date(query.get("start"))) or (query.get("end") and not _date(query.get("end"))):
+            errors.append("Dates are written YYYY-MM-DD: showing the last 90 days.")
+        if start > end:
+            errors.append("The range starts after it ends: the dates were swapped.")
+            start, end = end, start
+        source = query.get("source") or ""
+        if source and source not in LeadSource.values:
+            errors.append("Unknown source: showing every source.")
+            source = ""
+        counselor = None
+        if user.role == Role.COUNSELOR:
+            counselor = user  # counselors see their own figures only
+        elif query.get("counselor"):
+            counselor = (
+                User.objects.in_centers(centers).filter(pk=query.get("counselor")).first()
+                if str(query.get("counselor")).isdigit()
+                else None
+            )
+            if counselor is None:
+                errors.append("Unknown counselor: showing everyone.")
+        return cls(start, end, center, source, counselor, centers, errors)
+
+    def leads(self, user: User, *, created: bool = True) -> QuerySet:
+        queryset = Lead.objects.for_user(user)
+        if created:
+            queryset = queryset.filter(created_at__gte=self.start_at, created_at__lt=self.end_at)
+        if self.center is not None:
+            queryset = queryset.filter(center=self.center)
+        if self.source:
+            queryset = queryset.filter(source=self.source)
+        if self.counselor is not None:
+            queryset = queryset.filter(assigned_to=self.counselor)
+        return queryset
+
+    def query(self, **extra) -> str:
+        """The dashboard's own query string (for drill-down links and CSV), plus `extra`."""
+        params = {"start": self.start.isoformat(), "end": self.end.isoformat()}
+        if self.center:
+            params["center"] = self.center.pk
+        if self.source:
+            params["source"] = self.source
+        if self.counselor:
+            params["counselor"] = self.counselor.pk
+        params.update({k: v for k, v in extra.items() if v not in (None, "")})
+        return urlencode(params)
+
+    def leads_list_query(self, **extra) -> str:
+        """The same population in the leads list's own parameters (django-filter there)."""
+        params = {"created_after": self.start.isoformat(), "created_before": self.end.isoformat()}
+        if self.center:
+            params["center"] = self.center.pk
+        if self.source:
+            params["source"] = self.source
+        if self.counselor:
+            params["assigned_to"] = self.counselor.pk
+        params.update({k: v for k, v in extra.items() if v not in (None, "")})
+        return urlencode(params)
+
+
+def _date(value) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+# -- the figures ---------------------------------------------------------------------------------
+
+
+@dataclass
+class FunnelCounts:
+    leads: int = 0
+    discovery: int = 0
+    scheduled: int = 0
+    attended: int = 0
+    converted: int = 0
+    trial: int = 0  # attended a visit (literally, not "or later")
+    trial_converted: int = 0
+
+    def add(self, other: FunnelCounts) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    @property
+    def conversion_rate(self) -> float | None:
+        return rate(self.converted, self.leads)
+
+    @property
+    def trial_rate(self) -> float | None:
+        return rate(self.trial_converted, self.trial)
+
+    def steps(self) -> list[dict]:
+        values = [self.leads, self.discovery, self.scheduled, self.attended, self.converted]
+        out = []
+        for i, (key, label, _moves) in enumerate(FUNNEL):
+            out.append(
+                {
+                    "key": key,
+                    "label": label,
+                    "count": values[i],
+                    "step_rate": rate(values[i], values[i - 1]) if i else None,
+                    "of_all": rate(values[i], values[0]),
+                }
+            )
+        return out
+
+
+def _funnel_sql(base_sql: str) -> str:
+    days = sql.days_between
+    first_contact = (
+        "CASE WHEN h.step_at IS NULL THEN ca.first_at WHEN ca.first_at IS NULL THEN h.step_at "
+        "WHEN ca.first_at < h.step_at THEN ca.first_at ELSE h.step_at END"
+    )
+    history = LeadStatusChange._meta.db_table
+    attempts = ContactAttempt._meta.db_table
+    leads = Lead._meta.db_table
+    flags = ",\n".join(
+        f"MAX(CASE WHEN h.action IN ({sql.literals(moves)}) THEN 1 ELSE 0 END) AS r_{key}"
+        for key, _label, moves in FUNNEL[1:]
+    )
+    counts = "COUNT(*), SUM(r_discovery), SUM(r_scheduled), SUM(r_attended), SUM(r_converted), SUM(att), SUM(att * r_converted)"
+    return f"""
+    WITH base AS (
+        SELECT l.id, l.center_id, l.source, l.created_at FROM {leads} l WHERE l.id IN ({base_sql})
+    ),
+    h AS (
+        SELECT h.lead_id, {flags},
+            MAX(CASE WHEN h.action IN ({sql.literals(ATTENDED_MOVES)}) THEN 1 ELSE 0 END) AS att,
+            MIN(CASE WHEN h.action = '{Move.CONVERT}' THEN h.at END) AS conv_at,
+            MIN(CASE WHEN h.action IN ({sql.literals(FIRST_CONTACT_MOVES)}) THEN h.at END) AS step_at
+        FROM {history} h WHERE h.lead_id IN (SELECT id FROM base) GROUP BY h.lead_id
+    ),
+    ca AS (
+        SELECT a.lead_id, MIN(a.at) AS first_at FROM {attempts} a
+        WHERE a.lead_id IN (SELECT id FROM base) GROUP BY a.lead_id
+    ),
+    f AS (
+        SELECT b.center_id, b.source,
+            COALESCE(h.r_discovery, 0) AS r_discovery, COALESCE(h.r_scheduled, 0) AS r_scheduled,
+            COALESCE(h.r_attended, 0) AS r_attended, COALESCE(h.r_converted, 0) AS r_converted,
+            COALESCE(h.att, 0) AS att,
+            {days("h.conv_at", "b.created_at")} AS conv_days,
+            {days(first_contact, "b.created_at")} AS contact_days
+        FROM base b LEFT JOIN h ON h.lead_id = b.id LEFT JOIN ca ON ca.lead_id = b.id
+    )
+    SELECT 0, center_id, source, {counts}, NULL, NULL, NULL, NULL, NULL, NULL
+    FROM f GROUP BY center_id, source
+    UNION ALL
+    SELECT 1, NULL, NULL, {counts},
+        AVG(conv_days), {sql.median("conv_days")}, COUNT(conv_days),
+        AVG(contact_days), {sql.median("contact_days")}, COUNT(contact_days)
+    FROM f
+    """
+
+
+def _stages_sql(base_sql: str) -> str:
+    history = LeadStatusChange._meta.db_table
+    duration = sql.days_between("COALESCE(ch.next_at, %s)", "ch.at")
+    return f"""
+    WITH ch AS (
+        SELECT h.to_status, h.at,
+            LEAD(h.at) OVER (PARTITION BY h.lead_id ORDER BY h.at, h.id) AS next_at
+        FROM {history} h
+        WHERE h.lead_id IN ({base_sql}) AND h.from_status <> h.to_status
+    )
+    SELECT ch.to_status, COUNT(*), {sql.median(duration)}, AVG({duration}),
+        SUM(CASE WHEN ch.next_at IS NULL THEN 1 ELSE 0 END),
+        SUM(CASE WHEN ch.next_at IS NULL AND ch.at < %s THEN 1 ELSE 0 END)
+    FROM ch WHERE ch.to_status IN ({sql.literals(STAGES)})
+    GROUP BY ch.to_status
+    """
+
+
+@dataclass
+class Dashboard:
+    filters: Filters
+    now: datetime.datetime
+    total: FunnelCounts = field(default_factory=FunnelCounts)
+    by_source: dict[str, FunnelCounts] = field(default_factory=dict)
+    by_center: dict[int, FunnelCounts] = field(default_factory=dict)
+    time_to_conversion: dict = field(default_factory=dict)
+    first_contact: dict = field(default_factory=dict)
+    stages: list[dict] = field(default_factory=list)
+    follow_ups: list[dict] = field(default_factory=list)
+    closures: list[dict] = field(default_factory=list)
+
+    @property
+    def sources(self) -> list[dict]:
+        rows = []
+        for value, label in LeadSource.choices:
+            counts = self.by_source.get(value)
+            if counts is None or not counts.leads:
+                continue
+            rows.append({"source": value, "label": label, "counts": counts, "rate": counts.conversion_rate})
+        return sorted(rows, key=lambda r: -r["counts"].leads)
+
+    @property
+    def centers(self) -> list[dict]:
+        names = {c.pk: c for c in self.filters.centers}
+        return [
+            {"center": names.get(pk), "counts": counts}
+            for pk, counts in sorted(self.by_center.items(), key=lambda item: str(names.get(item[0])))
+        ]
+
+
+def build(user: User, filters: Filters, *, now: datetime.datetime | None = None) -> Dashboard:
+    """Every figure of the dashboard in four queries (funnel+times, stages, follow-ups, closures)."""
+    now = now or timezone.now()
+    board = Dashboard(filters=filters, now=now)
+    base = filters.leads(user)
+    base_sql, base_params = base.order_by().values("pk").query.sql_with_params()
+
+    with connection.cursor() as cursor:
+        cursor.execute(_funnel_sql(base_sql), base_params)
+        for row in cursor.fetchall():
+            counts = FunnelCounts(*(int(v or 0) for v in row[3:10]))
+            if row[0] == 1:
+                board.total = counts
+                board.time_to_conversion = {"avg": _round(row[10]), "median": _round(row[11]), "n": int(row[12] or 0)}
+                board.first_contact = {"avg": _round(row[13]), "median": _round(row[14]), "n": int(row[15] or 0)}
+            else:
+                board.by_source.setdefault(row[2], FunnelCounts()).add(counts)
+                board.by_center.setdefault(row[1], FunnelCounts()).add(counts)
+
+        stale_before = now - datetime.timedelta(days=STALE_AFTER_DAYS)
+        cursor.execute(_stages_sql(base_sql), [*base_params, sql.param(now), sql.param(now), sql.param(stale_before)])
+        found = {row[0]: row for row in cursor.fetchall()}
+    for status in STAGES:
+        row = found.get(status.value, (status.value, 0, None, None, 0, 0))
+        median = _round(row[2])
+        board.stages.append(
+            {
+                "status": status.value,
+                "label": status.label,
+                "entries": int(row[1] or 0),
+                "median": median,
+                "avg": _round(row[3]),
+                "now": int(row[4] or 0),
+                "stuck": int(row[5] or 0),
+                "stale": median is not None and median > STALE_AFTER_DAYS,
+            }
+        )
+
+    board.follow_ups = follow_up_effectiveness(user, filters, now)
+    closed = dict(
+        base.filter(status=LeadStatus.CLOSED_LOST)
+        .values_list("closed_reason_category")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    total_closed = sum(closed.values())
+    board.closures = [
+        {
+            "category": value,
+            "label": label,
+            "count": closed.get(value, 0),
+            "share": rate(closed.get(value, 0), total_closed),
+        }
+        for value, label in ClosedReason.choices
+    ]
+    if closed.get(""):
+        board.closures.append(
+            {"category": "", "label": "Not given", "count": closed[""], "share": rate(closed[""], total_closed)}
+        )
+    return board
+
+
+def follow_up_queryset(user: User, filters: Filters) -> QuerySet:
+    queryset = FollowUp.objects.filter(
+        lead__in=filters.leads(user, created=False).values("pk"),
+        scheduled_date__gte=filters.start,
+        scheduled_date__lte=filters.end,
+    )
+    # "Counselor" filters follow-ups by who had to do them, not by the lead's assignee.
+    return queryset
+
+
+def follow_up_filters(today: datetime.date) -> dict[str, Q]:
+    window = datetime.timedelta(days=CONVERSION_WINDOW_DAYS)
+    done = Q(status=FollowUpStatus.COMPLETED)
+    filters = {
+        "on_time": done & Q(completed_at__date__lte=F("scheduled_date")),
+        "late": done & Q(completed_at__date__gt=F("scheduled_date")),
+        "overdue": Q(status=FollowUpStatus.PENDING, scheduled_date__lt=today),
+        "upcoming": Q(status=FollowUpStatus.PENDING, scheduled_date__gte=today),
+        "cancelled": Q(status=FollowUpStatus.CANCELLED),
+    }
+    for outcome in FollowUpOutcome:
+        filters[f"outcome_{outcome.value}"] = done & Q(outcome=outcome)
+    filters["converted_30"] = done & Q(
+        lead__converted_at__gte=F("completed_at"), lead__converted_at__lte=F("completed_at") + window
+    )
+    return filters
+
+
+def follow_up_effectiveness(user: User, filters: Filters, now: datetime.datetime) -> list[dict]:
+    today = timezone.localdate(now, timezone=filters.tz)
+    queryset = follow_up_queryset(user, filters)
+    if filters.counselor is not None:
+        queryset = queryset.filter(assigned_to=filters.counselor)
+    annotations = {
+        name: Count("lead", distinct=True, filter=q) if name == "converted_30" else Count("pk", filter=q)
+        for name, q in follow_up_filters(today).items()
+    }
+    rows = (
+        queryset.values("assigned_to", "assigned_to__first_name", "assigned_to__last_name", "assigned_to__username")
+        .annotate(total=Count("pk"), **annotations)
+        .order_by("assigned_to__first_name", "assigned_to__username")
+    )
+    out = []
+    for row in rows:
+        name = f"{row['assigned_to__first_name'] or ''} {row['assigned_to__last_name'] or ''}".strip()
+        row["name"] = name or row["assigned_to__username"] or "Unassigned"
+        row["on_time_rate"] = rate(row["on_time"], row["on_time"] + row["late"])
+        row["outcomes"] = [(o.value, o.label, row[f"outcome_{o.value}"]) for o in FollowUpOutcome]
+        out.append(row)
+    return out
+
+
+# -- drill-down ----------------------------------------------------------------------------------
+
+
+def drill_down(user: User, filters: Filters, query, *, now: datetime.datetime | None = None) -> tuple[QuerySet, str]:
+    """The leads behind one figure, and a sentence saying which; same definitions as `build`."""
+    now = now or timezone.now()
+    step = query.get("step", "")
+    if query.get("fu"):
+        return _follow_up_leads(user, filters, query, now)
+    leads = filters.leads(user)
+    label = "Leads created"
+    moves = STEP_MOVES.get(step) or EXTRA_STEPS.get(step)
+    if moves:
+        leads = leads.filter(Exists(LeadStatusChange.objects.filter(lead=OuterRef("pk"), action__in=moves)))
+        label = dict((k, lbl) for k, lbl, _m in FUNNEL).get(step, "Attended an intro visit")
+        if step in STEP_MOVES:
+            label = f"Reached “{label}” or later"
+    if query.get("converted") == "1":
+        leads = leads.filter(Exists(LeadStatusChange.objects.filter(lead=OuterRef("pk"), action=Move.CONVERT)))
+        label += ", converted"
+    if query.get("stage") in LeadStatus.values:
+        status = LeadStatus(query["stage"])
+        leads = leads.filter(status=status)
+        label = f"Now in “{status.label}”"
+        if query.get("stuck") == "1":
+            leads = leads.filter(status_changed_at__lt=now - datetime.timedelta(days=STALE_AFTER_DAYS))
+            label += f" for more than {STALE_AFTER_DAYS} days"
+    if query.get("closed") is not None and query.get("closed") in ["", *ClosedReason.values] and "closed" in query:
+        leads = leads.filter(status=LeadStatus.CLOSED_LOST, closed_reason_category=query["closed"])
+        label = f"Closed: {dict(ClosedReason.choices).get(query['closed'], 'reason not given')}"
+    if query.get("lead_source") in LeadSource.values:
+        leads = leads.filter(source=query["lead_source"])
+        label += f" · source {LeadSource(query['lead_source']).label}"
+    if query.get("lead_center", "").isdigit():
+        leads = leads.filter(center_id=int(query["lead_center"]))
+        label += " · one center"
+    return leads, label
+
+
+def _follow_up_leads(user, filters, query, now) -> tuple[QuerySet, str]:
+    today = timezone.localdate(now, timezone=filters.tz)
+    kind = query.get("fu")
+    conditions = follow_up_filters(today)
+    follow_ups = follow_up_queryset(user, filters)
+    assignee = filters.counselor.pk if filters.counselor else query.get("assignee")
+    if assignee and str(assignee).isdigit():
+        follow_ups = follow_ups.filter(assigned_to_id=int(assignee))
+    elif assignee == "none":
+        follow_ups = follow_ups.filter(assigned_to__isnull=True)
+    if kind in conditions:
+        follow_ups = follow_ups.filter(conditions[kind])
+    label = "Leads of follow-ups scheduled in the range" + (f" · {kind.replace('_', ' ').lower()}" if kind else "")
+    return Lead.objects.for_user(user).filter(pk__in=follow_ups.values("lead_id")), label
