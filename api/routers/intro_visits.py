@@ -77,6 +77,7 @@ def list_intro_visits(
     date: Day | None = Query(None, description="Visits on this day, in each center's timezone."),  # noqa: B008  (ninja reads parameters from defaults)
     lead_id: int | None = Query(None, ge=1, le=MAX_ID),
     trainer_user_id: int | None = Query(None, ge=1, le=MAX_ID),
+    center_id: int | None = Query(None, ge=1, le=MAX_ID, description="Only this center (one of yours)."),
     skip: int = Query(0, ge=0, le=10**9),
     limit: int = Query(50, ge=1, le=200),
 ):
@@ -90,6 +91,10 @@ def list_intro_visits(
         visits = visits.filter(lead_id=lead_id)
     if trainer_user_id:
         visits = visits.filter(trainer_id=trainer_user_id)
+    if center_id:
+        if not user.works_in(center_id):
+            raise PermissionDenied("You do not work in this center.")
+        visits = visits.filter(lead__center_id=center_id)
     return list(visits[skip : skip + limit])
 
 
