@@ -9,6 +9,13 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+def pytest_configure(config):
+    # Tests render templates without running collectstatic first: no hashed-manifest storage.
+    from django.conf import settings
+
+    settings.STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+
+
 @pytest.fixture
 def tlgc(db):
     from leads.tests.factories import CenterFactory

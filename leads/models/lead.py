@@ -652,12 +652,16 @@ class Lead(models.Model):
     def update_details(self, *, by: User, **fields: Any) -> None:
         """Edit source, assignee or remarks (never the status): the legacy PATCH and admin edits."""
         require_permission(by, Action.MANAGE_LEAD, self.center_id)
-        allowed = {"source", "assigned_to", "discovery_notes", "school", "preferred_schedule"}
+        allowed = {"source", "assigned_to", "discovery_notes", "school", "preferred_schedule", "parent_expectations"}
         unknown = set(fields) - allowed
         if unknown:
             raise ValidationError({name: "This field cannot be changed here." for name in unknown})
         if "source" in fields and fields["source"] not in LeadSource.values:
             raise ValidationError({"source": f"Choose one of: {', '.join(LeadSource.values)}."})
+        if "parent_expectations" in fields:
+            fields["parent_expectations"], problems = _clean_expectations(fields["parent_expectations"])
+            if problems:
+                raise ValidationError({"parent_expectations": problems})
         assignee = fields.get("assigned_to")
         if assignee is not None and not _works_as_staff(assignee, self.center):
             raise ValidationError({"assigned_to": "Assign the lead to a counselor or admin of this center."})
