@@ -70,7 +70,9 @@ def install(api: NinjaAPI) -> None:
         for entry in exc.errors:
             loc = entry.get("loc")
             if isinstance(loc, list | tuple) and len(loc) > 1 and loc[0] == "body" and loc[1] == "payload":
-                entry["loc"] = ["body", *loc[2:]]
+                entry["loc"] = loc = ["body", *loc[2:]]
+            if entry.get("type") == "extra_forbidden" and list(loc)[-1:] == ["status"]:
+                entry["msg"] = "The status cannot be changed here: use PATCH /api/v1/leads/{id}/status."
         return respond(request, exc.errors, 422)
 
     @api.exception_handler(ValidationError)

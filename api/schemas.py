@@ -12,7 +12,7 @@ from typing import Annotated
 
 from django.utils import timezone
 from ninja import Field, Schema
-from pydantic import AfterValidator, BeforeValidator, model_validator
+from pydantic import AfterValidator, BeforeValidator, ConfigDict
 
 from accounts.models import Role
 from leads.models import (
@@ -149,12 +149,8 @@ class LeadUpdateIn(Schema):
     source: LeadSource | None = None
     notes: Text(4000) | None = Field(None, description="Replaces discovery_notes.")
 
-    @model_validator(mode="before")
-    @classmethod
-    def _no_status(cls, data):
-        if isinstance(data, dict) and "status" in data:
-            raise ValueError("The status cannot be changed here: use PATCH /leads/{id}/status or the lifecycle calls.")
-        return data
+    # Unknown fields (above all "status") are a 422 rather than silently ignored.
+    model_config = ConfigDict(extra="forbid")
 
 
 class ConvertIn(Schema):
