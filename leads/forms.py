@@ -268,4 +268,8 @@ class ReassignForm(forms.Form):
 
 
 class NoteForm(forms.Form):
-    body = forms.CharField(label="Note", max_length=4000, widget=forms.Textarea(attrs={"rows": 2}))
+    body = forms.CharField(
+        label="Note",
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "Write a note for the team…"}),
+    )
