@@ -113,11 +113,22 @@ class Filters:
         return datetime.datetime.combine(self.end + datetime.timedelta(days=1), datetime.time.min, tzinfo=self.tz)
 
     @classmethod
-    def from_query(cls, user: User, query, *, today: datetime.date | None = None) -> Filters:
-        """Read start, end, center, source, counselor; anything invalid falls back with a message."""
+    def from_query(
+        cls,
+        user: User,
+        query,
+        *,
+        today: datetime.date | None = None,
+        centers: list[Center] | None = None,
+        default_center: Center | None = None,
+    ) -> Filters:
+        """Read start, end, center, source, counselor; anything invalid falls back with a message.
+
+        Without a `center` parameter, `default_center` (the switcher's) applies; `center=` means all.
+        """
         errors = []
-        centers = list(Center.objects.for_user(user))
-        center = None
+        centers = list(Center.objects.for_user(user)) if centers is None else centers
+        center = default_center if "center" not in query else None
         if query.get("center"):
             center = next((c for c in centers if str(c.pk) == query.get("center")), None)
             if center is None:
@@ -164,9 +175,12 @@ class Filters:
 
     def query(self, **extra) -> str:
         """The dashboard's own query string (for drill-down links and CSV), plus `extra`."""
-        params = {"start": self.start.isoformat(), "end": self.end.isoformat()}
-        if self.center:
-            params["center"] = self.center.pk
+        # `center=` (empty) says "all centers" explicitly, so the switcher's center does not apply.
+        params = {
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "center": self.center.pk if self.center else "",
+        }
         if self.source:
             params["source"] = self.source
         if self.counselor:

@@ -1,0 +1,257 @@
+"""Dashboard, drill-down, CSV, calendar, notifications, contact links and message templates over HTTP."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from insights.models import ContactAttempt, MessageTemplate, Notification, TemplateKind
+from leads.tests.factories import make_lead
+
+pytestmark = pytest.mark.django_db
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+# -- dashboard -----------------------------------------------------------------------------------
+
+
+def test_admin_sees_the_dashboard_with_every_figure(client, c, lead):
+    client.force_login(c.admin)
+    response = client.get("/insights/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    for anchor in ('id="funnel"', 'id="sources"', 'id="stages"', 'id="follow-ups"', 'id="closures"'):
+        assert anchor in html
+    assert 'id="figure-leads">1<' in html
+    assert "<svg" in html
+    assert "Leads created in the range. A lead counts for a step" in html  # definitions are on the page
+
+
+def test_dashboard_htmx_returns_only_the_figures(client, c, lead):
+    client.force_login(c.admin)
+    response = client.get("/insights/", {"start": "2020-01-01"}, **HTMX)
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="dashboard"')
+    assert "<html" not in html
+
+
+def test_counselor_sees_the_dashboard_of_their_own_leads(client, c, lead):
+    make_lead(c.center, c.admin, assigned_to=c.admin)
+    client.force_login(c.counselor)
+    html = client.get("/insights/").content.decode()
+    assert 'id="figure-leads">1<' in html
+    assert 'name="counselor"' not in html  # no choosing someone else
+
+
+def test_trainer_may_not_see_the_dashboard(client, c):
+    client.force_login(c.trainer)
+    assert client.get("/insights/").status_code == 403
+    assert client.get("/insights/leads/").status_code == 403
+
+
+def test_anonymous_is_sent_to_login(client):
+    response = client.get("/insights/")
+    assert response.status_code == 302
+    assert "/login/" in response["Location"]
+
+
+def test_other_centers_leads_are_not_counted(client, c, b, lead):
+    make_lead(b.center, b.counselor)
+    client.force_login(b.admin)
+    html = client.get("/insights/").content.decode()
+    assert 'id="figure-leads">1<' in html
+    assert client.get("/insights/", {"center": c.center.pk}).status_code == 200  # falls back, with a message
+
+
+def test_dashboard_refuses_post(client, c):
+    client.force_login(c.admin)
+    assert client.post("/insights/").status_code == 405
+
+
+def test_super_admin_sees_centers_side_by_side(client, c, b, superadmin, lead):
+    make_lead(b.center, b.counselor)
+    client.force_login(superadmin)
+    html = client.get("/insights/", {"center": ""}).content.decode()
+    assert 'id="centers"' in html
+    assert 'id="figure-leads">2<' in html
+
+
+def test_dashboard_query_budget(client, c, django_assert_max_num_queries):
+    for _ in range(30):
+        make_lead(c.center, c.counselor)
+    client.force_login(c.admin)
+    with django_assert_max_num_queries(12):
+        assert client.get("/insights/").status_code == 200
+
+
+@pytest.mark.parametrize("table", ["funnel", "sources", "rates", "stages", "follow_ups", "closures", "centers"])
+def test_every_table_downloads_as_csv(client, c, lead, table):
+    client.force_login(c.admin)
+    response = client.get("/insights/dashboard.csv", {"table": table})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert len(response.content.decode().splitlines()) >= 1
+
+
+def test_funnel_csv_has_the_counts(client, c, lead):
+    client.force_login(c.admin)
+    lines = client.get("/insights/dashboard.csv", {"table": "funnel"}).content.decode().splitlines()
+    assert lines[0] == "Step,Leads,Step rate %,Of all enquiries %"
+    assert lines[1] == "Enquiry,1,,100.0"
+
+
+def test_unknown_csv_table_is_404(client, c):
+    client.force_login(c.admin)
+    assert client.get("/insights/dashboard.csv", {"table": "nope"}).status_code == 404
+
+
+# -- drill-down ----------------------------------------------------------------------------------
+
+
+def test_drill_down_lists_the_leads_of_a_step(client, c, lead):
+    other = make_lead(c.center, c.counselor)
+    other.complete_discovery(discovery_notes="ok", by=c.counselor)
+    client.force_login(c.admin)
+    response = client.get("/insights/leads/", {"step": "discovery"})
+    html = response.content.decode()
+    assert f'id="lead-{other.pk}"' in html
+    assert f'id="lead-{lead.pk}"' not in html
+    assert "1 lead<" in html
+
+
+def test_drill_down_csv(client, c, lead):
+    client.force_login(c.admin)
+    response = client.get("/insights/leads/", {"format": "csv"})
+    assert lead.enquiry_id in response.content.decode()
+
+
+# -- contact links -------------------------------------------------------------------------------
+
+
+def test_whatsapp_link_logs_an_attempt_and_opens_wa_me_with_the_center_template(client, c, lead):
+    MessageTemplate.objects.create(center=c.center, kind=TemplateKind.WELCOME, body="Hi {parent}, {child} is welcome!")
+    client.force_login(c.counselor)
+    response = client.get(f"/insights/contact/{lead.pk}/whatsapp/")
+    assert response.status_code == 302
+    phone_digits = lead.child.parents.get().phone.lstrip("+")
+    assert response["Location"].startswith(f"https://wa.me/{phone_digits}?text=Hi%20")
+    assert lead.child.first_name in response["Location"]
+    attempt = ContactAttempt.objects.get(lead=lead)
+    assert (attempt.channel, attempt.template, attempt.by) == ("WHATSAPP", "WELCOME", c.counselor)
+
+
+def test_call_link_logs_an_attempt_and_opens_the_dialer(client, c, lead):
+    client.force_login(c.counselor)
+    response = client.get(f"/insights/contact/{lead.pk}/call/")
+    assert response["Location"] == "tel:" + lead.child.parents.get().phone
+    assert ContactAttempt.objects.filter(lead=lead, channel="CALL").count() == 1
+
+
+def test_contact_link_of_another_centers_lead_is_refused(client, b, lead):
+    client.force_login(b.counselor)
+    assert client.get(f"/insights/contact/{lead.pk}/call/").status_code == 403
+    assert not ContactAttempt.objects.exists()
+
+
+def test_contact_links_include_renders_without_queries(c, lead, django_assert_num_queries):
+    from django.template.loader import render_to_string
+
+    with django_assert_num_queries(0):
+        html = render_to_string("insights/_contact_links.html", {"lead": lead})
+    assert f"/insights/contact/{lead.pk}/call/" in html
+    assert f"/insights/contact/{lead.pk}/whatsapp/" in html
+
+
+# -- notifications -------------------------------------------------------------------------------
+
+
+def test_bell_shows_the_unread_count_and_mark_read_clears_it(client, c, lead):
+    note = Notification.objects.create(recipient=c.counselor, kind="OVERDUE", title="Call Aanya", url="/leads/1/")
+    Notification.objects.create(recipient=c.admin, kind="OVERDUE", title="Not yours")
+    client.force_login(c.counselor)
+    html = client.get("/insights/notifications/").content.decode()
+    assert 'aria-label="1 unread"' in html
+    assert "Not yours" not in html
+
+    response = client.post(f"/insights/notifications/{note.pk}/read/", **HTMX)
+    assert response.status_code == 200
+    assert "notificationsRead" in response["HX-Trigger"]
+    note.refresh_from_db()
+    assert note.read_at is not None
+    assert "unread" not in client.get("/insights/notifications/count/").content.decode()
+
+
+def test_someone_elses_notification_cannot_be_marked_read(client, c):
+    note = Notification.objects.create(recipient=c.admin, kind="OVERDUE", title="Admin's")
+    client.force_login(c.counselor)
+    assert client.post(f"/insights/notifications/{note.pk}/read/").status_code == 403
+    assert client.get(f"/insights/notifications/{note.pk}/read/").status_code == 405
+
+
+def test_mark_all_read_without_htmx_redirects(client, c):
+    Notification.objects.create(recipient=c.counselor, kind="OVERDUE", title="One")
+    client.force_login(c.counselor)
+    response = client.post("/insights/notifications/read-all/")
+    assert response.status_code == 302
+    assert not Notification.objects.unread().exists()
+
+
+def test_nav_shows_dashboard_and_calendar_by_role(client, c):
+    client.force_login(c.counselor)
+    html = client.get("/insights/notifications/").content.decode()
+    assert 'href="/insights/"' in html and 'href="/insights/calendar/"' in html
+
+
+# -- calendar ------------------------------------------------------------------------------------
+
+
+def test_calendar_week_shows_visits_and_follow_ups_filtered_by_counselor(client, c, lead):
+    tomorrow = timezone.localdate(timezone=c.center.tzinfo) + datetime.timedelta(days=1)
+    when = datetime.datetime.combine(tomorrow, datetime.time(16, 0), tzinfo=c.center.tzinfo)
+    visit = lead.schedule_intro_visit(scheduled_at=when, batch=c.batch, by=c.counselor)
+    other = make_lead(c.center, c.admin, assigned_to=c.admin)
+    follow_up = other.add_follow_up(scheduled_date=tomorrow, by=c.admin)
+    client.force_login(c.admin)
+
+    html = client.get("/insights/calendar/", {"week": tomorrow.isoformat()}).content.decode()
+    assert f'id="visit-{visit.pk}"' in html and f'href="/leads/{lead.pk}/"' in html
+    assert f'id="follow-up-{follow_up.pk}"' in html
+    assert "4:00 PM" in html
+
+    html = client.get("/insights/calendar/", {"week": tomorrow.isoformat(), "counselor": c.counselor.pk}, **HTMX)
+    html = html.content.decode()
+    assert f'id="visit-{visit.pk}"' in html
+    assert f'id="follow-up-{follow_up.pk}"' not in html
+    assert "<html" not in html
+
+    html = client.get("/insights/calendar/", {"week": tomorrow.isoformat(), "trainer": c.trainer.pk}).content.decode()
+    assert f'id="visit-{visit.pk}"' in html and f'id="follow-up-{follow_up.pk}"' not in html
+
+
+def test_trainer_sees_only_their_visits_in_the_calendar(client, c, b, lead):
+    client.force_login(b.trainer)
+    tomorrow = timezone.localdate(timezone=c.center.tzinfo) + datetime.timedelta(days=1)
+    when = datetime.datetime.combine(tomorrow, datetime.time(16, 0), tzinfo=c.center.tzinfo)
+    visit = lead.schedule_intro_visit(scheduled_at=when, batch=c.batch, by=c.counselor)
+    html = client.get("/insights/calendar/", {"week": tomorrow.isoformat()}).content.decode()
+    assert f'id="visit-{visit.pk}"' not in html
+    client.force_login(c.trainer)
+    html = client.get("/insights/calendar/", {"week": tomorrow.isoformat()}).content.decode()
+    assert f'id="visit-{visit.pk}"' in html
+
+
+# -- message templates ---------------------------------------------------------------------------
+
+
+def test_center_admin_edits_the_message_templates(client, c):
+    client.force_login(c.admin)
+    field = f"c{c.center.pk}-{TemplateKind.FOLLOW_UP}"
+    assert client.get("/insights/message-templates/").status_code == 200
+    response = client.post("/insights/message-templates/", {field: "Hello {parent}, any news?"})
+    assert response.status_code == 302
+    assert MessageTemplate.body_for(c.center.pk, TemplateKind.FOLLOW_UP) == "Hello {parent}, any news?"
+
+
+def test_counselor_may_not_edit_message_templates(client, c):
+    client.force_login(c.counselor)
+    assert client.get("/insights/message-templates/").status_code == 403
