@@ -306,6 +306,24 @@ def _context(request: HttpRequest, lead: Lead, *, bound: dict | None = None, not
         )
         action.open = action.name in bound
     note_action = next((a for a in actions if a.name == "note"), None)
+    tasks = _task_forms(page, bound)
+    shown = {a.name for a in actions} | {
+        prefix
+        for task in tasks["visits"] + tasks["follow_ups"]
+        for prefix in (
+            getattr(task.get("form"), "prefix", None),
+            getattr(task.get("complete"), "prefix", None),
+            getattr(task.get("postpone"), "prefix", None),
+        )
+    }
+    # A form whose action is no longer offered (the lead moved meanwhile) still says what went wrong.
+    orphan_errors = [
+        message
+        for key, form in bound.items()
+        if key not in shown
+        for messages_ in form.errors.values()
+        for message in messages_
+    ]
     return {
         "lead": lead,
         "center": lead.center,
@@ -315,7 +333,8 @@ def _context(request: HttpRequest, lead: Lead, *, bound: dict | None = None, not
         "timeline": page.timeline(),
         "actions": [a for a in actions if a.name != "note"],
         "note_action": note_action,
-        "tasks": _task_forms(page, bound),
+        "tasks": tasks,
+        "orphan_errors": orphan_errors,
         "version": lead.updated_at.isoformat(),
         "days_in_status": lead.days_in_status(page.now),
         "notice": notice,
