@@ -106,7 +106,10 @@ class UserQuerySet(models.QuerySet):
 
 
 class CRMUserManager(UserManager.from_queryset(UserQuerySet)):
-    pass
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        # `createsuperuser` makes a super admin: the role is what grants admin access.
+        extra_fields.setdefault("role", Role.SUPER_ADMIN)
+        return super().create_superuser(username, email, password, **extra_fields)
 
 
 class User(AbstractUser):
