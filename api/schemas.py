@@ -427,7 +427,7 @@ class BatchOut(Schema):
     center_id: int
     name: str
     weekday: int = Field(description="0 = Monday … 6 = Sunday")
-    start_time: datetime.time
+    start_time: str = Field(description="HH:MM:SS in the center's timezone")
     duration_minutes: int
     min_age_months: int
     max_age_months: int
@@ -438,6 +438,10 @@ class BatchOut(Schema):
     @staticmethod
     def resolve_trainer_user_id(obj) -> int | None:
         return obj.trainer_id
+
+    @staticmethod
+    def resolve_start_time(obj) -> str:
+        return obj.start_time.isoformat(timespec="seconds")
 
 
 class UserOut(Schema):
