@@ -26,11 +26,11 @@ from leads.models import Child, Lead, LifecycleError, Parent
 from leads.phones import normalize_phone
 from leads.views.session import current_center, user_centers
 
-#: Text inputs validate when the user leaves them with a changed value; choices when they change.
+#: Text inputs validate when the user leaves them with a changed value; choices and the date
+#: picker (which sets its value without typing) when they change.
 _BLUR_FIELDS = {
     "child_first_name",
     "child_last_name",
-    "child_dob",
     "parent_name",
     "parent_phone",
     "parent_email",
@@ -57,7 +57,6 @@ def _build_form(request: HttpRequest, data=None) -> EnquiryForm:
                 "hx-trigger": "blur changed" if name in _BLUR_FIELDS else "change",
                 "hx-target": f"#errors-{name}",
                 "hx-swap": "outerHTML",
-                "hx-sync": "closest form:abort",
                 "aria-describedby": f"errors-{name}",
             }
         )

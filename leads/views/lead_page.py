@@ -430,6 +430,8 @@ def _respond(
                 messages.success(request, done)
                 return redirect("leads:lead_detail", pk=pk)
             response = _render_page(request, _load(request, pk), notice=done)
+            # Acting from the "enquiry created" page: the address becomes the lead page's.
+            response["HX-Replace-Url"] = reverse("leads:lead_detail", args=[pk])
             return trigger_client_event(response, event, {"lead": pk})
     # Bad input: the page again, the form open with its errors (HTMX swaps only 2xx answers).
     return _render_page(request, lead, status=200 if request.htmx else 400, bound={key: form})
