@@ -1,0 +1,356 @@
+"""The follow-up queue: Overdue, Today and Upcoming (7 days); "mine" by default, or the center's.
+
+Each row records its outcome inline (HTMX swaps the row out and fires `followUpDone`, so the
+nav badge and the section counts refresh) and works as plain forms and pages without JS.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import reswap, trigger_client_event
+
+from accounts.models import Action, Center, Role, User
+from leads.access import get_follow_up_for_user, require_action
+from leads.models import (
+    Batch,
+    Enrollment,
+    FamilyLink,
+    FollowUp,
+    FollowUpOutcome,
+    FollowUpStatus,
+    LifecycleError,
+    Move,
+)
+from leads.models.lead import check_move
+
+UPCOMING_DAYS = 7
+#: Rows shown per page of the queue; the section counts always tell the whole number.
+MAX_ROWS = 300
+SECTIONS = (("overdue", "Overdue"), ("today", "Today"), ("upcoming", f"Upcoming (next {UPCOMING_DAYS} days)"))
+
+_DATE = forms.DateInput(attrs={"type": "date"})
+_DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class CompleteFollowUpForm(forms.Form):
+    """One form for every outcome; `clean` asks only for the chosen outcome's fields."""
+
+    outcome = forms.ChoiceField(choices=FollowUpOutcome.choices, widget=forms.RadioSelect, label="Outcome")
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    # POSTPONED
+    next_date = forms.DateField(required=False, widget=_DATE, label="Next follow-up on")
+    # LOST
+    reason = forms.CharField(required=False, max_length=500, label="Why are they not joining?")
+    # SCHEDULED_IV
+    visit_batch = forms.ModelChoiceField(queryset=Batch.objects.none(), required=False, label="Batch")
+    trainer = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, label="Trainer", empty_label="The batch's trainer"
+    )
+    scheduled_at = forms.DateTimeField(required=False, widget=_DATETIME, label="Visit date and time")
+    # ENROLLED
+    enroll_batch = forms.ModelChoiceField(queryset=Batch.objects.none(), required=False, label="Batch")
+    start_date = forms.DateField(required=False, widget=_DATE, label="Start date")
+    plan = forms.CharField(required=False, max_length=80, label="Plan", help_text="e.g. Weekly, 3 months")
+
+    REQUIRED = {
+        FollowUpOutcome.POSTPONED: {"next_date": "Pick the date of the next follow-up."},
+        FollowUpOutcome.LOST: {"reason": "Say why the family is not joining."},
+        FollowUpOutcome.SCHEDULED_IV: {
+            "visit_batch": "Choose the batch the child will try.",
+            "scheduled_at": "Enter the date and time of the visit.",
+        },
+        FollowUpOutcome.ENROLLED: {"enroll_batch": "Choose the batch.", "start_date": "Enter the start date."},
+    }
+    #: Which fields each outcome shows (the template groups them; CSS shows the chosen group).
+    GROUPS = {
+        FollowUpOutcome.POSTPONED: ["next_date"],
+        FollowUpOutcome.LOST: ["reason"],
+        FollowUpOutcome.SCHEDULED_IV: ["visit_batch", "trainer", "scheduled_at"],
+        FollowUpOutcome.ENROLLED: ["enroll_batch", "start_date", "plan"],
+    }
+
+    def __init__(self, *args: Any, follow_up: FollowUp, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        center_id = follow_up.lead.center_id
+        batches = Batch.objects.filter(center_id=center_id, is_active=True)
+        self.fields["visit_batch"].queryset = batches
+        self.fields["enroll_batch"].queryset = batches
+        self.fields["trainer"].queryset = User.objects.in_centers(follow_up.lead.center).filter(role=Role.TRAINER)
+        prefix = f"fu{follow_up.pk}"
+        self.auto_id = f"id_{prefix}_%s"  # several rows' forms can share a page
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for name, message in self.REQUIRED.get(data.get("outcome"), {}).items():
+            if not data.get(name):
+                self.add_error(name, message)
+        return data
+
+    def groups(self) -> list[tuple[str, str, list]]:
+        return [
+            (outcome, FollowUpOutcome(outcome).label, [self[name] for name in names])
+            for outcome, names in self.GROUPS.items()
+        ]
+
+
+#: Model error keys -> form fields, per outcome.
+_ERROR_FIELDS = {
+    "next_follow_up_date": "next_date",
+    "scheduled_date": "next_date",
+    "reason": "reason",
+    "scheduled_at": "scheduled_at",
+    "trainer": "trainer",
+    "outcome": "outcome",
+}
+
+
+def complete_follow_up(follow_up: FollowUp, data: dict[str, Any], *, by: User) -> None:
+    """Carry out the chosen outcome through `FollowUp.complete` (ENROLLED creates the enrollment first)."""
+    outcome = data["outcome"]
+    kwargs: dict[str, Any] = {"outcome": outcome, "notes": data.get("notes", ""), "by": by}
+    if outcome == FollowUpOutcome.POSTPONED:
+        kwargs["next_date"] = data["next_date"]
+    elif outcome == FollowUpOutcome.LOST:
+        kwargs["reason"] = data["reason"]
+    elif outcome == FollowUpOutcome.SCHEDULED_IV:
+        kwargs["intro_visit"] = {
+            "scheduled_at": data["scheduled_at"],
+            "batch": data["visit_batch"],
+            "trainer": data.get("trainer"),
+            "notes": data.get("notes", ""),
+        }
+    if outcome != FollowUpOutcome.ENROLLED:
+        follow_up.complete(**kwargs)
+        return
+    lead = follow_up.lead
+    if follow_up.status != FollowUpStatus.PENDING:  # say what the double submit did, before anything else
+        raise LifecycleError(f"This follow-up is already {follow_up.get_status_display().lower()}.")
+    check_move(lead.status, Move.CONVERT)  # a refused conversion writes nothing, not even the enrollment
+    with transaction.atomic():
+        enrollment = Enrollment.objects.create(
+            child_id=lead.child_id,
+            center_id=lead.center_id,
+            batch=data["enroll_batch"],
+            start_date=data["start_date"],
+            plan=data.get("plan", ""),
+            created_by=by,
+        )
+        follow_up.complete(enrollment=enrollment, **kwargs)
+
+
+# -- reading the queue ------------------------------------------------------------------------
+
+
+def _centers(request: HttpRequest) -> list[Center]:
+    try:
+        from leads.views.session import current_center, user_centers
+    except ImportError:  # pragma: no cover - the session module is part of the app
+        return list(Center.objects.for_user(request.user))
+    center = current_center(request)
+    return [center] if center is not None else user_centers(request)
+
+
+def _today_by_center(centers: list[Center], now: datetime.datetime) -> dict[int, datetime.date]:
+    return {center.pk: timezone.localdate(now, timezone=center.tzinfo) for center in centers}
+
+
+def _queue(request: HttpRequest, scope: str) -> tuple[QuerySet[FollowUp], dict[int, datetime.date]]:
+    centers = _centers(request)
+    today = _today_by_center(centers, timezone.now())
+    horizon = max(today.values(), default=timezone.localdate()) + datetime.timedelta(days=UPCOMING_DAYS)
+    queryset = FollowUp.objects.for_user(request.user).pending().filter(scheduled_date__lte=horizon)
+    if not request.user.is_super_admin or len(centers) == 1:
+        queryset = queryset.filter(lead__center__in=[center.pk for center in centers])
+    if scope == "mine":
+        queryset = queryset.filter(assigned_to=request.user)
+    return queryset, today
+
+
+def _section_counts(queryset: QuerySet[FollowUp], today: dict[int, datetime.date]) -> dict[str, int]:
+    """The three section sizes in one query, each center with its own calendar day."""
+    overdue, due_today, upcoming = Q(), Q(), Q()
+    for center_id, day in today.items():
+        here = Q(lead__center_id=center_id)
+        overdue |= here & Q(scheduled_date__lt=day)
+        due_today |= here & Q(scheduled_date=day)
+        upcoming |= here & Q(scheduled_date__gt=day, scheduled_date__lte=day + datetime.timedelta(days=UPCOMING_DAYS))
+    if not today:
+        return {"overdue": 0, "today": 0, "upcoming": 0}
+    return queryset.aggregate(
+        overdue=Count("pk", filter=overdue),
+        today=Count("pk", filter=due_today),
+        upcoming=Count("pk", filter=upcoming),
+    )
+
+
+def _rows(queryset: QuerySet[FollowUp]) -> QuerySet[FollowUp]:
+    parents = FamilyLink.objects.select_related("parent").order_by("-is_primary", "pk")
+    return queryset.select_related("lead__child", "lead__center", "assigned_to").prefetch_related(
+        Prefetch("lead__child__links", queryset=parents)
+    )
+
+
+def _section_of(follow_up: FollowUp, today: dict[int, datetime.date]) -> str | None:
+    day = today.get(follow_up.lead.center_id)
+    if day is None:
+        return None
+    if follow_up.scheduled_date < day:
+        return "overdue"
+    if follow_up.scheduled_date == day:
+        return "today"
+    return "upcoming"
+
+
+def _scope(request: HttpRequest) -> str:
+    return "center" if (request.GET.get("scope") or request.POST.get("scope")) == "center" else "mine"
+
+
+def _require_queue_rights(user: User) -> None:
+    require_action(user, Action.VIEW_LEADS)
+    require_action(user, Action.MANAGE_FOLLOW_UP)
+
+
+@login_required
+@require_GET
+def follow_ups(request: HttpRequest) -> HttpResponse:
+    _require_queue_rights(request.user)
+    scope = _scope(request)
+    queryset, today = _queue(request, scope)
+    counts = _section_counts(queryset, today)
+    if request.GET.get("part") == "counts":
+        return render(request, "leads/follow_ups.html#counts", {"counts": counts})
+    sections: dict[str, list[FollowUp]] = {key: [] for key, _ in SECTIONS}
+    for follow_up in _rows(queryset).order_by("scheduled_date", "pk")[:MAX_ROWS]:
+        section = _section_of(follow_up, today)
+        if section:
+            follow_up.section = section
+            sections[section].append(follow_up)
+    context = {
+        "scope": scope,
+        "sections": [(key, label, sections[key], counts[key]) for key, label in SECTIONS],
+        "counts": counts,
+        "max_rows": MAX_ROWS,
+    }
+    template = "leads/follow_ups.html#queue" if request.htmx else "leads/follow_ups.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_GET
+def follow_up_count(request: HttpRequest) -> HttpResponse:
+    """The number on the nav badge: the user's pending follow-ups due today or overdue."""
+    _require_queue_rights(request.user)
+    try:
+        from leads.context_processors import Nav
+    except ImportError:  # pragma: no cover
+        queryset, today = _queue(request, "mine")
+        count = sum(
+            1 for fu in queryset.only("scheduled_date", "lead__center_id") if _section_of(fu, today) != "upcoming"
+        )
+    else:
+        count = Nav(request).follow_up_count  # the same figure the layout shows
+    return HttpResponse(str(count), content_type="text/plain; charset=utf-8")
+
+
+# -- recording an outcome ---------------------------------------------------------------------
+
+
+def _row_response(
+    request: HttpRequest, follow_up: FollowUp, form: CompleteFollowUpForm | None, *, status: int = 200
+) -> HttpResponse:
+    """The row (with its form open when given): a fragment for HTMX, a page without JS."""
+    today = _today_by_center([follow_up.lead.center], timezone.now())
+    follow_up.section = _section_of(follow_up, today)
+    parents = FamilyLink.objects.select_related("parent").order_by("-is_primary", "pk")
+    prefetch_related_objects([follow_up.lead.child], Prefetch("links", queryset=parents))
+    context = {"fu": follow_up, "form": form, "scope": _scope(request), "single": not request.htmx}
+    template = "leads/follow_ups.html#row" if request.htmx else "leads/follow_ups.html"
+    return render(request, template, context, status=status)
+
+
+def _done(request: HttpRequest, follow_up: FollowUp, message: str) -> HttpResponse:
+    if not request.htmx:
+        messages.success(request, message)
+        return redirect(_queue_url(request))
+    response = HttpResponse("")
+    reswap(response, "delete")  # the row leaves the queue; counts refresh on followUpDone
+    return trigger_client_event(response, "followUpDone", {"id": follow_up.pk, "message": message})
+
+
+def _refused(request: HttpRequest, follow_up: FollowUp, message: str) -> HttpResponse:
+    """A completed follow-up completed again (a double submit): say so, write nothing."""
+    if not request.htmx:
+        messages.error(request, message)
+        return redirect(_queue_url(request))
+    response = render(request, "leads/follow_ups.html#notice", {"fu": follow_up, "message": message})
+    return trigger_client_event(response, "followUpDone", {"id": follow_up.pk, "message": message})
+
+
+def _queue_url(request: HttpRequest) -> str:
+    url = reverse("leads:follow_ups")
+    return f"{url}?scope=center" if _scope(request) == "center" else url
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def complete(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: the row with its outcome form open (or closed with ?close=1). POST: record the outcome."""
+    require_action(request.user, Action.VIEW_LEADS)
+    follow_up = get_follow_up_for_user(request.user, pk)
+    if request.method == "GET":
+        if follow_up.status != "PENDING":
+            return _refused(request, follow_up, f"This follow-up is already {follow_up.get_status_display().lower()}.")
+        form = None if request.GET.get("close") else CompleteFollowUpForm(follow_up=follow_up)
+        return _row_response(request, follow_up, form)
+    with timezone.override(follow_up.lead.center.tzinfo):  # visit times typed in the center's clock
+        form = CompleteFollowUpForm(request.POST, follow_up=follow_up)
+        valid = form.is_valid()
+    if not valid:
+        return _row_response(request, follow_up, form, status=200 if request.htmx else 400)
+    try:
+        complete_follow_up(follow_up, form.cleaned_data, by=request.user)
+    except LifecycleError as error:
+        return _refused(request, follow_up, str(error))
+    except ValidationError as error:
+        batch_field = "enroll_batch" if form.cleaned_data["outcome"] == FollowUpOutcome.ENROLLED else "visit_batch"
+        for key, errors in getattr(error, "message_dict", {None: error.messages}).items():
+            name = batch_field if key == "batch" else _ERROR_FIELDS.get(key)
+            form.add_error(name if name in form.fields else None, errors)
+        return _row_response(request, follow_up, form, status=200 if request.htmx else 400)
+    outcome = FollowUpOutcome(form.cleaned_data["outcome"]).label.lower()
+    return _done(request, follow_up, f"Follow-up for {follow_up.lead.child} recorded: {outcome}.")
+
+
+@login_required
+@require_POST
+def cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    require_action(request.user, Action.VIEW_LEADS)
+    follow_up = get_follow_up_for_user(request.user, pk)
+    try:
+        follow_up.cancel(by=request.user)
+    except LifecycleError as error:
+        return _refused(request, follow_up, str(error))
+    except PermissionDenied:
+        raise
+    return _done(request, follow_up, f"Follow-up for {follow_up.lead.child} cancelled.")
+
+
+urlpatterns = [
+    path("follow-ups/", follow_ups, name="follow_ups"),
+    path("follow-ups/count/", follow_up_count, name="follow_up_count"),
+    path("follow-ups/<int:pk>/complete/", complete, name="follow_up_complete"),
+    path("follow-ups/<int:pk>/cancel/", cancel, name="follow_up_cancel"),
+]
