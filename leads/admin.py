@@ -25,6 +25,10 @@ from leads.models import (
 )
 
 
+#: Center filter listing only the centers present in the (already scoped) list.
+CENTER_FILTER = ("center", admin.RelatedOnlyFieldListFilter)
+
+
 class ReadOnlyInline(admin.TabularInline):
     """History-like rows: shown on the lead page, changed only through the lifecycle."""
 
@@ -90,7 +94,7 @@ class CloseForm(forms.Form):
 @admin.register(Lead)
 class LeadAdmin(ScopedAdmin):
     list_display = ["enquiry_id", "child", "status", "source", "assigned_to", "center", "created_at"]
-    list_filter = ["status", "source", AssigneeFilter, "created_at", "center"]
+    list_filter = ["status", "source", AssigneeFilter, "created_at", CENTER_FILTER]
     list_select_related = ["child", "assigned_to", "center"]
     search_fields = [
         "enquiry_id",
@@ -235,7 +239,7 @@ class FamilyLinkInline(admin.TabularInline):
 class ChildAdmin(ScopedAdmin):
     list_display = ["first_name", "last_name", "dob", "gender", "center"]
     search_fields = ["first_name", "last_name", "parents__name", "parents__phone"]
-    list_filter = ["gender", "center"]
+    list_filter = ["gender", CENTER_FILTER]
     inlines = [FamilyLinkInline]
 
 
@@ -243,20 +247,20 @@ class ChildAdmin(ScopedAdmin):
 class ParentAdmin(ScopedAdmin):
     list_display = ["name", "phone", "email", "center"]
     search_fields = ["name", "phone", "email"]
-    list_filter = ["center"]
+    list_filter = [CENTER_FILTER]
 
 
 @admin.register(Batch)
 class BatchAdmin(ScopedAdmin):
     list_display = ["name", "center", "weekday", "start_time", "capacity", "trainer", "is_active"]
-    list_filter = ["center", "weekday", "is_active"]
+    list_filter = [CENTER_FILTER, "weekday", "is_active"]
     search_fields = ["name"]
 
 
 @admin.register(Enrollment)
 class EnrollmentAdmin(ScopedAdmin):
     list_display = ["child", "center", "batch", "start_date", "plan"]
-    list_filter = ["center", "batch"]
+    list_filter = [CENTER_FILTER, ("batch", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["child__first_name", "child__last_name"]
     autocomplete_fields = ["child"]
     readonly_fields = ["created_by", "created_at"]

@@ -20,6 +20,7 @@ def test_center_admin_lists_only_own_leads(client, c, b, tlgc_lead):
     assert response.status_code == 200
     assert theirs.enquiry_id.encode() in response.content
     assert tlgc_lead.enquiry_id.encode() not in response.content
+    assert b"Gurgaon" not in response.content  # not even in the center filter
 
 
 def test_center_admin_cannot_open_or_change_other_centers_lead(client, b, tlgc_lead):
