@@ -145,14 +145,10 @@ class LeadAdmin(ScopedAdmin):
     inlines = [StatusHistoryInline, IntroVisitInline, FollowUpInline, NoteInline]
     actions = ["close_leads", "reopen_leads", "convert_leads"]
     center_admin_can_add = False  # enquiries come in through the enquiry form or the API
+    # No delete permission (ScopedAdmin.allow_delete is off), so admin offers no delete action either.
 
     def has_add_permission(self, request):
         return False
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)  # leads are never deleted
-        return actions
 
     def save_model(self, request, obj, form, change):
         # Only the plain details are editable here; the method checks role and center.
