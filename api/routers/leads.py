@@ -211,6 +211,7 @@ def update_status(request: HttpRequest, lead_id: int, payload: StatusIn):
                 if not payload.notes.strip():
                     raise invalid("notes", "Say why the lead is closed.")
                 lead.close(reason=payload.notes, by=user)
+            lead.update_details(discovery_notes=_appended(lead, payload.notes), by=user)
         elif target == LeadStatus.FOLLOW_UP_PENDING:
             if lead.status == LeadStatus.CLOSED_LOST:
                 lead.reopen(by=user, note=payload.notes)

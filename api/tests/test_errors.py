@@ -172,7 +172,8 @@ def test_status_closed_needs_notes_as_the_reason(c, lead, api_as):
     api = api_as(c.counselor)
     assert locs(api.patch(f"/leads/{lead.pk}/status", {"status": "CLOSED_LOST"})) == [["body", "notes"]]
     response = api.patch(f"/leads/{lead.pk}/status", {"status": "CLOSED_LOST", "notes": "Price"})
-    assert (response.json()["status"], response.json()["closed_reason"]) == ("CLOSED_LOST", "Price")
+    body = response.json()
+    assert (body["status"], body["closed_reason"], body["discovery_notes"]) == ("CLOSED_LOST", "Price", "Price")
 
 
 def test_status_follow_up_pending_reopens_a_closed_lead(c, lead, api_as):
