@@ -294,7 +294,10 @@ def _figures_sql(base_sql: str) -> str:
         SELECT b.id AS lead_id, b.center_id, b.source, b.created_at, b.status, b.closed_reason_category,
             h.action, h.from_status, h.to_status, h.at, {rank} AS step_rank,
             MIN(CASE WHEN h.from_status <> h.to_status THEN h.at END) OVER (
-                PARTITION BY h.lead_id ORDER BY h.at, h.id ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
+                -- The next status change = the earliest change among the later rows. Walking the
+                -- lead's rows newest first keeps the frame's start fixed, so the MIN is running
+                -- (one step per row) instead of recomputed over the whole frame for every row.
+                PARTITION BY h.lead_id ORDER BY h.at DESC, h.id DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
             ) AS next_at
         FROM ({base_sql}) b
         JOIN {history} h ON h.lead_id = b.id AND h.at >= %s
