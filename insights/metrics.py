@@ -367,6 +367,18 @@ class Dashboard:
         return sorted(rows, key=lambda r: -r["counts"].leads)
 
     @property
+    def source_rate_max(self) -> float:
+        return max((row["rate"] or 0 for row in self.sources), default=0)
+
+    @property
+    def stage_median_max(self) -> float:
+        return max((row["median"] or 0 for row in self.stages), default=0)
+
+    @property
+    def closure_max(self) -> int:
+        return max((row["count"] for row in self.closures), default=0)
+
+    @property
     def centers(self) -> list[dict]:
         names = {c.pk: c for c in self.filters.centers}
         return [
