@@ -1,0 +1,96 @@
+"""In real Chromium: drag cards on the board; allowed moves land, refused ones snap back with the rule."""
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from leads.models import LeadStatus
+from leads.tests.factories import make_lead
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+S = LeadStatus
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def login(page: Page, live_server, username: str) -> None:
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "demo-pass-123")
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+
+
+def test_drag_to_an_allowed_column_moves_the_card(page: Page, live_server, c):
+    lead = make_lead(c.center, c.counselor)
+    login(page, live_server, "tlgc_counselor")
+    page.goto(f"{live_server.url}/board/")
+    page.evaluate("window.__sameDocument = true")
+    card = page.locator(f"#lead-{lead.pk}")
+    expect(page.locator("#cards-ENQUIRY_RECEIVED")).to_contain_text(lead.enquiry_id)
+
+    card.drag_to(page.locator("#column-DISCOVERY_COMPLETED"))
+
+    expect(page.locator(f"#cards-DISCOVERY_COMPLETED #lead-{lead.pk}")).to_be_visible()
+    expect(page.locator(f"#cards-ENQUIRY_RECEIVED #lead-{lead.pk}")).to_have_count(0)
+    expect(page.locator("#count-DISCOVERY_COMPLETED")).to_have_text("1")
+    expect(page.locator("#count-ENQUIRY_RECEIVED")).to_have_text("0")
+    expect(page.locator("#board-message")).to_contain_text("moved to")
+    assert page.evaluate("window.__sameDocument") is True  # no page reload
+    lead.refresh_from_db()
+    assert lead.status == S.DISCOVERY_COMPLETED
+
+
+def test_refused_drop_snaps_back_with_the_rules_message(page: Page, live_server, c):
+    lead = make_lead(c.center, c.counselor)
+    lead.complete_discovery(by=c.counselor)
+    login(page, live_server, "tlgc_counselor")
+    page.goto(f"{live_server.url}/board/")
+
+    page.locator(f"#lead-{lead.pk}").drag_to(page.locator("#column-ENQUIRY_RECEIVED"))
+
+    message = page.locator("#board-message")
+    expect(message).to_be_visible()
+    expect(message).to_contain_text("never moves back")
+    expect(page.locator(f"#cards-DISCOVERY_COMPLETED #lead-{lead.pk}")).to_be_visible()
+    expect(page.locator(f"#lead-{lead.pk}")).to_have_class(re.compile("refused"))
+    lead.refresh_from_db()
+    assert lead.status == S.DISCOVERY_COMPLETED
+
+
+def test_drop_needing_input_opens_a_dialog_then_moves(page: Page, live_server, c):
+    lead = make_lead(c.center, c.counselor)
+    login(page, live_server, "tlgc_counselor")
+    page.goto(f"{live_server.url}/board/")
+
+    page.locator(f"#lead-{lead.pk}").drag_to(page.locator("#column-CLOSED_LOST"))
+    dialog = page.locator("#move-dialog")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Close lead").click()  # no reason yet: the error shows beside it
+    expect(dialog).to_be_visible()
+    dialog.locator("textarea[name=reason]").fill("Chose swimming classes")
+    dialog.locator("select[name=category]").select_option("OTHER_PROGRAM")
+    dialog.get_by_role("button", name="Close lead").click()
+
+    expect(dialog).to_be_hidden()
+    expect(page.locator(f"#cards-CLOSED_LOST #lead-{lead.pk}")).to_be_visible()
+    lead.refresh_from_db()
+    assert (lead.status, lead.closed_reason) == (S.CLOSED_LOST, "Chose swimming classes")
+
+
+def test_move_to_menu_works_by_keyboard(page: Page, live_server, c):
+    lead = make_lead(c.center, c.counselor)
+    login(page, live_server, "tlgc_counselor")
+    page.goto(f"{live_server.url}/board/")
+    card = page.locator(f"#lead-{lead.pk}")
+    card.locator("summary").focus()
+    page.keyboard.press("Enter")  # opens the menu
+    expect(card.get_by_role("button", name="Discovery completed")).to_be_visible()
+    page.keyboard.press("Tab")
+    expect(card.get_by_role("button", name="Discovery completed")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator(f"#cards-DISCOVERY_COMPLETED #lead-{lead.pk}")).to_be_visible()
