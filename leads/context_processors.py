@@ -33,6 +33,15 @@ class Nav:
         return self.user.role == Role.TRAINER
 
     @cached_property
+    def trainer_url(self) -> str:
+        from django.urls import NoReverseMatch, reverse
+
+        try:
+            return reverse("leads:trainer_today")
+        except NoReverseMatch:  # the trainer view lands separately
+            return "/trainer/"
+
+    @cached_property
     def centers(self) -> list:
         from leads.views.session import user_centers
 

@@ -24,7 +24,9 @@ def user_centers(request: HttpRequest) -> list[Center]:
         cached = list(Center.objects.for_user(request.user))
         request._crm_centers = cached
         if not request.user.is_super_admin:
-            request.user.__dict__["_center_ids"] = {center.pk for center in cached}
+            # `request.user` is a lazy proxy: setattr reaches the real user's `__dict__`,
+            # where `User.works_in` keeps its cache.
+            request.user._center_ids = {center.pk for center in cached}
     return cached
 
 
