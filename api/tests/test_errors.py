@@ -281,7 +281,8 @@ def test_pending_follow_ups_is_not_swallowed_by_the_lead_route(c, lead, api_as):
 
     assert response.status_code == 200, response.content
     assert [row["lead_id"] for row in response.json()] == [lead.pk]
-    routes = [str(p.pattern) for p in get_resolver("api.urls").url_patterns[-1].url_patterns]
+    api_routes = next(p for p in get_resolver("api.urls").url_patterns if getattr(p, "namespace", None) == "api")
+    routes = [str(p.pattern) for p in api_routes.url_patterns]
     assert routes.index("leads/follow-ups/pending") < routes.index("leads/<lead_id>")
 
 
@@ -316,3 +317,14 @@ def test_lists_and_details_query_budget(c, api_as, django_assert_max_num_queries
         assert len(api.get("/leads/follow-ups/pending", limit=200).json()) == n
     with django_assert_max_num_queries(10):
         assert api.get(f"/leads/{leads[0].pk}/details").status_code == 200
+
+
+def test_unknown_path_and_wrong_method_are_json(c, lead, api_as):
+    api = api_as(c.counselor)
+    unknown = api.get("/nothing/here")
+    assert unknown.status_code == 404
+    assert unknown.json() == {"detail": "No such endpoint."}
+    wrong_method = api.delete(f"/leads/{lead.pk}")
+    assert wrong_method.status_code == 405
+    assert set(wrong_method["Allow"].split(", ")) == {"GET", "PATCH"}
+    assert wrong_method.json() == {"detail": f"Method not allowed here: use {wrong_method['Allow']}."}
