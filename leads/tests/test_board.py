@@ -470,7 +470,9 @@ def test_admin_reopens_a_closed_lead_by_dropping_it_on_follow_up(client, c, lead
     client.force_login(c.counselor)
     html = client.get(BOARD).content.decode()
     card = html[html.index(f'id="lead-{lead.pk}"') :]
-    assert f'name="to" value="{S.FOLLOW_UP_PENDING}"' not in card[: card.index("</article>")]  # counselors cannot reopen
+    assert (
+        f'name="to" value="{S.FOLLOW_UP_PENDING}"' not in card[: card.index("</article>")]
+    )  # counselors cannot reopen
     client.force_login(c.admin)
     day = timezone.localdate() + datetime.timedelta(days=1)
     client.post(move_url(lead), {"to": S.FOLLOW_UP_PENDING, "step": "details", "scheduled_date": day})
