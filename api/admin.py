@@ -29,7 +29,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
         # A center admin sees the tokens of the staff of their centers only.
         return queryset.filter(user__in=User.objects.in_centers(request.user.centers()))
 
-    @admin.action(description="Revoke selected tokens")
+    @admin.action(description="Revoke selected tokens", permissions=["change"])
     def revoke_tokens(self, request, queryset):
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
         self.message_user(request, f"Revoked {count} token(s).", messages.SUCCESS)
