@@ -252,11 +252,12 @@ class FunnelCounts:
 def _figures_sql(base_sql: str) -> str:
     """Every history-based figure in one statement: the history rows of the leads are read once.
 
-    `hs` holds each history row of the population with the time of the lead's next status change;
-    `f` folds them into one row per lead; the result rows are tagged by their first column:
-    0 = counts by (center, source), 1 = overall counts and times, 2 = closure reasons,
-    3 = time in stage. Parameters: the base query's, the range start twice (nothing of a lead
-    happens before it was created, so older history is never read), now twice, the stale threshold.
+    `hs` holds each history row of the population (narrow: the sort is the costly step) with the
+    time of the lead's next status change; `per_lead` folds them into one row per lead and `f`
+    adds the lead's own columns; result rows are tagged by their first column: 0 = counts by
+    (center, source), 1 = overall counts and times, 2 = closure reasons, 3 = time in stage.
+    Parameters: the range start (nothing of a lead happens before it was created, so older history
+    is never read), the base query's twice, the range start, now, the stale threshold.
     """
     days = sql.days_between
     first_contact = (
@@ -276,14 +277,14 @@ def _figures_sql(base_sql: str) -> str:
         + " ELSE 0 END"
     )
     flags = ", ".join(
-        f"CASE WHEN MAX(hs.step_rank) >= {i} THEN 1 ELSE 0 END AS r_{key}"
+        f"CASE WHEN p.step_rank >= {i} THEN 1 ELSE 0 END AS r_{key}"
         for i, (key, _label, _moves) in enumerate(FUNNEL[1:], start=1)
     )
     counts = (
         "COUNT(*), SUM(r_discovery), SUM(r_scheduled), SUM(r_attended), SUM(r_converted), SUM(att), "
         "SUM(att * r_converted)"
     )
-    duration = days("COALESCE(st.next_at, %s)", "st.at")
+    duration = days("COALESCE(hs.next_at, %s)", "hs.at")
 
     def real(expression: str) -> str:
         return f"CAST({expression} AS DOUBLE PRECISION)"
@@ -291,33 +292,33 @@ def _figures_sql(base_sql: str) -> str:
     none3 = "NULL, NULL, NULL"
     return f"""
     WITH hs AS (
-        SELECT b.id AS lead_id, b.center_id, b.source, b.created_at, b.status, b.closed_reason_category,
-            h.action, h.from_status, h.to_status, h.at, {rank} AS step_rank,
+        SELECT h.lead_id, h.to_status, h.at, h.from_status <> h.to_status AS changed, {rank} AS step_rank,
+            CASE WHEN h.action IN ({sql.literals(ATTENDED_MOVES)}) THEN 1 ELSE 0 END AS att,
+            CASE WHEN h.action = '{Move.CONVERT}' THEN h.at END AS conv_at,
+            CASE WHEN h.action IN ({sql.literals(FIRST_CONTACT_MOVES)}) THEN h.at END AS step_at,
             MIN(CASE WHEN h.from_status <> h.to_status THEN h.at END) OVER (
-                -- The next status change = the earliest change among the later rows. Walking the
-                -- lead's rows newest first keeps the frame's start fixed, so the MIN is running
-                -- (one step per row) instead of recomputed over the whole frame for every row.
                 PARTITION BY h.lead_id ORDER BY h.at DESC, h.id DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
             ) AS next_at
-        FROM ({base_sql}) b
-        JOIN {history} h ON h.lead_id = b.id AND h.at >= %s
+        FROM {history} h
+        WHERE h.at >= %s AND h.lead_id IN (SELECT b0.id FROM ({base_sql}) b0)
+    ),
+    per_lead AS (
+        SELECT hs.lead_id, MAX(hs.step_rank) AS step_rank, MAX(hs.att) AS att, MIN(hs.conv_at) AS conv_at,
+            MIN(hs.step_at) AS step_at
+        FROM hs GROUP BY hs.lead_id
     ),
     f AS (
-        SELECT MAX(hs.center_id) AS center_id, MAX(hs.source) AS source, MAX(hs.created_at) AS created_at,
-            MAX(hs.status) AS status, MAX(hs.closed_reason_category) AS closed_reason_category, {flags},
-            MAX(CASE WHEN hs.action IN ({sql.literals(ATTENDED_MOVES)}) THEN 1 ELSE 0 END) AS att,
-            MIN(CASE WHEN hs.action = '{Move.CONVERT}' THEN hs.at END) AS conv_at,
-            MIN(CASE WHEN hs.action IN ({sql.literals(FIRST_CONTACT_MOVES)}) THEN hs.at END) AS step_at,
-            MIN(ca.first_at) AS tap_at
-        FROM hs
+        SELECT b.center_id, b.source, b.created_at, b.status, b.closed_reason_category, {flags},
+            p.att, p.conv_at, p.step_at, ca.first_at AS tap_at
+        FROM ({base_sql}) b
+        JOIN per_lead p ON p.lead_id = b.id
         LEFT JOIN (
             SELECT a.lead_id, MIN(a.at) AS first_at FROM {attempts} a WHERE a.at >= %s GROUP BY a.lead_id
-        ) ca ON ca.lead_id = hs.lead_id
-        GROUP BY hs.lead_id
+        ) ca ON ca.lead_id = b.id
     ),
     st AS (
-        SELECT hs.to_status, hs.at, hs.next_at FROM hs
-        WHERE hs.from_status <> hs.to_status AND hs.to_status IN ({sql.literals(STAGES)})
+        SELECT hs.to_status, hs.at, hs.next_at, {duration} AS duration FROM hs
+        WHERE hs.changed AND hs.to_status IN ({sql.literals(STAGES)})
     )
     SELECT 0, center_id, source, {counts}, NULL, NULL, NULL, {none3}
     FROM f GROUP BY center_id, source
@@ -338,7 +339,7 @@ def _figures_sql(base_sql: str) -> str:
         SUM(CASE WHEN st.next_at IS NULL THEN 1 ELSE 0 END),
         SUM(CASE WHEN st.next_at IS NULL AND st.at < %s THEN 1 ELSE 0 END),
         NULL, NULL, NULL, NULL,
-        {real(sql.median(duration))}, {real(f"AVG({duration})")}, NULL, {none3}
+        {real(sql.median("st.duration"))}, {real("AVG(st.duration)")}, NULL, {none3}
     FROM st GROUP BY st.to_status
     """
 
@@ -413,7 +414,7 @@ def _build(user: User, filters: Filters, *, now: datetime.datetime | None = None
     base_sql, base_params = filters.leads(user).order_by().values(*fields).query.sql_with_params()
     start = sql.param(filters.start_at)
     stale_before = now - datetime.timedelta(days=STALE_AFTER_DAYS)
-    params = [*base_params, start, start, sql.param(stale_before), sql.param(now), sql.param(now)]
+    params = [start, *base_params, *base_params, start, sql.param(now), sql.param(stale_before)]
     with connection.cursor() as cursor:
         cursor.execute(_figures_sql(base_sql), params)
         rows = cursor.fetchall()

@@ -13,7 +13,8 @@ from django.dispatch import receiver
 def days_between(later: str, earlier: str) -> str:
     """SQL for `later - earlier` in (fractional) days."""
     if connection.vendor == "postgresql":
-        return f"(EXTRACT(EPOCH FROM ({later} - {earlier})) / 86400.0)"
+        # date_part gives double precision; EXTRACT gives numeric, several times slower to sum and sort.
+        return f"(date_part('epoch', {later} - {earlier}) / 86400.0)"
     return f"(julianday({later}) - julianday({earlier}))"
 
 
