@@ -6,6 +6,8 @@ the rules (transitions, roles, centers, field checks) live there only.
 
 from __future__ import annotations
 
+import re
+
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
@@ -33,6 +35,8 @@ from leads.access import get_lead_for_user, require_action
 from leads.models import FamilyLink, Lead, LeadSource, LeadStatus, LifecycleError
 
 router = Router(tags=["leads"])
+
+ENQUIRY_ID = re.compile(r"[A-Za-z]{2,8}\d{4,}")
 
 DETAIL_QUERYSET = Lead.objects.select_related("center", "child").prefetch_related(
     "child__links__parent", "intro_visits", "follow_ups", "status_changes"
@@ -103,6 +107,9 @@ def _search(queryset, text: str):
     text = text.strip()
     if not text:
         return queryset
+    if ENQUIRY_ID.fullmatch(text):
+        # "TLGC0001" is that lead, not every phone number with 0001 in it.
+        return queryset.filter(enquiry_id__iexact=text)
     parents = FamilyLink.objects.filter(child=OuterRef("child")).filter(
         Q(parent__name__icontains=text) | Q(parent__email__icontains=text)
     )

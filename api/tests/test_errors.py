@@ -328,3 +328,18 @@ def test_unknown_path_and_wrong_method_are_json(c, lead, api_as):
     assert wrong_method.status_code == 405
     assert set(wrong_method["Allow"].split(", ")) == {"GET", "PATCH"}
     assert wrong_method.json() == {"detail": f"Method not allowed here: use {wrong_method['Allow']}."}
+
+
+def test_search_by_enquiry_id_phone_and_name(c, api_as):
+    first = make_lead(c.center, c.counselor, parent={"name": "Anshu Goyal", "phone": "+91 98765 00010", "email": ""})
+    second = make_lead(c.center, c.counselor)
+    api = api_as(c.counselor)
+
+    def found(text):
+        return [row["id"] for row in api.get("/leads", search=text).json()]
+
+    assert found(second.enquiry_id) == [second.pk]
+    assert found(second.enquiry_id.lower()) == [second.pk]
+    assert found("98765 00010") == [first.pk]
+    assert found("anshu") == [first.pk]
+    assert found(first.child.first_name) == [first.pk]
