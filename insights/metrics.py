@@ -253,8 +253,8 @@ def _figures_sql(base_sql: str) -> str:
     """Every history-based figure in one statement: the history rows of the leads are read once.
 
     `hs` holds each history row of the population (narrow: the sort is the costly step) with the
-    time of the lead's next status change; `per_lead` folds them into one row per lead and `f`
-    adds the lead's own columns; result rows are tagged by their first column: 0 = counts by
+    time of the lead's next status change; `f` folds them into one row per lead, joining the
+    lead's own columns after the sort; result rows are tagged by their first column: 0 = counts by
     (center, source), 1 = overall counts and times, 2 = closure reasons, 3 = time in stage.
     Parameters: the range start (nothing of a lead happens before it was created, so older history
     is never read), the base query's twice, the range start, now, the stale threshold.
@@ -277,7 +277,7 @@ def _figures_sql(base_sql: str) -> str:
         + " ELSE 0 END"
     )
     flags = ", ".join(
-        f"CASE WHEN p.step_rank >= {i} THEN 1 ELSE 0 END AS r_{key}"
+        f"CASE WHEN MAX(hs.step_rank) >= {i} THEN 1 ELSE 0 END AS r_{key}"
         for i, (key, _label, _moves) in enumerate(FUNNEL[1:], start=1)
     )
     counts = (
@@ -302,19 +302,16 @@ def _figures_sql(base_sql: str) -> str:
         FROM {history} h
         WHERE h.at >= %s AND h.lead_id IN (SELECT b0.id FROM ({base_sql}) b0)
     ),
-    per_lead AS (
-        SELECT hs.lead_id, MAX(hs.step_rank) AS step_rank, MAX(hs.att) AS att, MIN(hs.conv_at) AS conv_at,
-            MIN(hs.step_at) AS step_at
-        FROM hs GROUP BY hs.lead_id
-    ),
     f AS (
-        SELECT b.center_id, b.source, b.created_at, b.status, b.closed_reason_category, {flags},
-            p.att, p.conv_at, p.step_at, ca.first_at AS tap_at
-        FROM ({base_sql}) b
-        JOIN per_lead p ON p.lead_id = b.id
+        SELECT MAX(b.center_id) AS center_id, MAX(b.source) AS source, MAX(b.created_at) AS created_at,
+            MAX(b.status) AS status, MAX(b.closed_reason_category) AS closed_reason_category, {flags},
+            MAX(hs.att) AS att, MIN(hs.conv_at) AS conv_at, MIN(hs.step_at) AS step_at, MIN(ca.first_at) AS tap_at
+        FROM hs
+        JOIN ({base_sql}) b ON b.id = hs.lead_id
         LEFT JOIN (
             SELECT a.lead_id, MIN(a.at) AS first_at FROM {attempts} a WHERE a.at >= %s GROUP BY a.lead_id
-        ) ca ON ca.lead_id = b.id
+        ) ca ON ca.lead_id = hs.lead_id
+        GROUP BY hs.lead_id
     ),
     st AS (
         SELECT hs.to_status, hs.at, hs.next_at, {duration} AS duration FROM hs
