@@ -71,7 +71,7 @@ DEFINITIONS = {
     f"for leads created in the range. Stages whose median exceeds {STALE_AFTER_DAYS} days are highlighted; "
     f"'stuck now' counts leads in the stage for more than {STALE_AFTER_DAYS} days.",
     "follow_ups": f"Follow-ups scheduled in the range, by assignee. On time: completed on or before the date "
-    f"(in {settings.TIME_ZONE} time); late: after it; overdue now: pending and past the date. Conversions: leads "
+    f"(in the center's time; {settings.TIME_ZONE} for all centers); late: after it; overdue now: pending and past the date. Conversions: leads "
     f"converted within {CONVERSION_WINDOW_DAYS} days after one of the counselor's completed follow-ups.",
     "closures": "Leads created in the range that are closed (lost), by the reason category chosen when closing.",
     "centers": "Each center's funnel for leads created in the range.",
@@ -501,6 +501,12 @@ def follow_up_filters(today: datetime.date) -> dict[str, Q]:
 
 
 def follow_up_effectiveness(user: User, filters: Filters, now: datetime.datetime) -> list[dict]:
+    # "On time" compares the completion's calendar day with the scheduled date, in the center's time.
+    with timezone.override(filters.tz):
+        return _follow_up_effectiveness(user, filters, now)
+
+
+def _follow_up_effectiveness(user: User, filters: Filters, now: datetime.datetime) -> list[dict]:
     today = timezone.localdate(now, timezone=filters.tz)
     queryset = follow_up_queryset(user, filters)
     if filters.counselor is not None:
@@ -574,6 +580,7 @@ def _follow_up_leads(user, filters, query, now) -> tuple[QuerySet, str]:
     elif assignee == "none":
         follow_ups = follow_ups.filter(assigned_to__isnull=True)
     if kind in conditions:
-        follow_ups = follow_ups.filter(conditions[kind])
+        with timezone.override(filters.tz):
+            follow_ups = follow_ups.filter(conditions[kind])
     label = "Leads of follow-ups scheduled in the range" + (f" · {kind.replace('_', ' ').lower()}" if kind else "")
     return Lead.objects.for_user(user).filter(pk__in=follow_ups.values("lead_id")), label

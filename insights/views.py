@@ -65,6 +65,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "sources": LeadSource.choices,
         "counselors": _counselor_choices(request, filters),
         "show_centers": request.user.is_super_admin or len(filters.centers) > 1,
+        "perms_manage_center": request.user.may(Action.MANAGE_CENTER),
         "stale_days": metrics.STALE_AFTER_DAYS,
         "window_days": metrics.CONVERSION_WINDOW_DAYS,
     }
