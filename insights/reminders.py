@@ -194,13 +194,15 @@ def send_digests(center: Center, today: datetime.date, report: Report) -> None:
         lines = [f"Your day at {center.name}, {today:%a %d %b}:"]
         if mine_visits:
             lines.append(f"\nIntro visits today ({len(mine_visits)}):")
-            lines += [f"- {when(v.scheduled_at, center.tzinfo)} · {v.lead} · {v.batch.name}" for v in mine_visits]
+            lines += _capped(
+                [f"- {when(v.scheduled_at, center.tzinfo)} · {v.lead} · {v.batch.name}" for v in mine_visits]
+            )
         if mine_due:
             lines.append(f"\nFollow-ups due today ({len(mine_due)}):")
-            lines += [f"- {f.lead}" for f in mine_due]
+            lines += _capped([f"- {f.lead}" for f in mine_due])
         if mine_overdue:
             lines.append(f"\nOverdue follow-ups ({len(mine_overdue)}):")
-            lines += [f"- {f.lead} (due {f.scheduled_date:%d %b})" for f in mine_overdue]
+            lines += _capped([f"- {f.lead} (due {f.scheduled_date:%d %b})" for f in mine_overdue])
         title = (
             f"Today: {len(mine_due)} follow-up{'s' if len(mine_due) != 1 else ''}, "
             f"{len(mine_visits)} visit{'s' if len(mine_visits) != 1 else ''}, {len(mine_overdue)} overdue"
@@ -213,6 +215,16 @@ def send_digests(center: Center, today: datetime.date, report: Report) -> None:
             url="/insights/calendar/",
         )
         deliver(user, message, report)
+
+
+DIGEST_LIST_LIMIT = 25
+
+
+def _capped(lines: list[str]) -> list[str]:
+    """A digest stays readable: the first few, then how many more the calendar holds."""
+    if len(lines) <= DIGEST_LIST_LIMIT:
+        return lines
+    return [*lines[:DIGEST_LIST_LIMIT], f"- … and {len(lines) - DIGEST_LIST_LIMIT} more (see the calendar)"]
 
 
 def send_overdue_alerts(center: Center, today: datetime.date, report: Report) -> None:
