@@ -255,3 +255,30 @@ def test_center_admin_edits_the_message_templates(client, c):
 def test_counselor_may_not_edit_message_templates(client, c):
     client.force_login(c.counselor)
     assert client.get("/insights/message-templates/").status_code == 403
+
+
+def test_anonymous_pages_show_no_insights_navigation(client):
+    html = client.get("/login/").content.decode()
+    assert "/insights/" not in html
+
+
+def test_trainer_sees_no_dashboard_link(client, c):
+    from django.template.loader import render_to_string
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/")
+    request.user = c.trainer
+    html = render_to_string("insights/_nav.html", {"user": c.trainer, "request": request})
+    assert "/insights/calendar/" in html
+    assert 'href="/insights/"' not in html
+
+
+def test_bench_command_runs_on_a_small_data_set(c):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("bench_dashboard", leads=40, runs=1, stdout=out, stderr=StringIO())
+    assert "40 leads in" in out.getvalue()
+    assert "queries" in out.getvalue()
