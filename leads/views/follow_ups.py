@@ -203,6 +203,18 @@ def _rows(queryset: QuerySet[FollowUp]) -> QuerySet[FollowUp]:
     )
 
 
+def _with_urls(follow_ups: list[FollowUp]) -> list[FollowUp]:
+    """Each row's links, reversed once per page rather than three {% url %} tags per row."""
+    complete_url = reverse("leads:follow_up_complete", args=[0]).removesuffix("0/complete/") + "{}/complete/"
+    cancel_url = reverse("leads:follow_up_cancel", args=[0]).removesuffix("0/cancel/") + "{}/cancel/"
+    lead_url = reverse("leads:lead_detail", args=[0]).removesuffix("0/") + "{}/"
+    for follow_up in follow_ups:
+        follow_up.complete_url = complete_url.format(follow_up.pk)
+        follow_up.cancel_url = cancel_url.format(follow_up.pk)
+        follow_up.lead_url = lead_url.format(follow_up.lead_id)
+    return follow_ups
+
+
 def _section_of(follow_up: FollowUp, today: dict[int, datetime.date]) -> str | None:
     day = today.get(follow_up.lead.center_id)
     if day is None:
@@ -233,7 +245,7 @@ def follow_ups(request: HttpRequest) -> HttpResponse:
     if request.GET.get("part") == "counts":
         return render(request, "leads/follow_ups.html#counts", {"counts": counts})
     sections: dict[str, list[FollowUp]] = {key: [] for key, _ in SECTIONS}
-    for follow_up in _rows(queryset).order_by("scheduled_date", "pk")[:MAX_ROWS]:
+    for follow_up in _with_urls(list(_rows(queryset).order_by("scheduled_date", "pk")[:MAX_ROWS])):
         section = _section_of(follow_up, today)
         if section:
             follow_up.section = section
@@ -276,6 +288,7 @@ def _row_response(
     follow_up.section = _section_of(follow_up, today)
     parents = FamilyLink.objects.select_related("parent").order_by("-is_primary", "pk")
     prefetch_related_objects([follow_up.lead.child], Prefetch("links", queryset=parents))
+    _with_urls([follow_up])
     context = {"fu": follow_up, "form": form, "scope": _scope(request), "single": not request.htmx}
     template = "leads/follow_ups.html#row" if request.htmx else "leads/follow_ups.html"
     return render(request, template, context, status=status)
