@@ -250,14 +250,16 @@ class FunnelCounts:
 
 
 def _figures_sql(base_sql: str) -> str:
-    """Every history-based figure in one statement: the history rows of the leads are read once.
+    """Every history-based figure in one statement, as rows tagged by their first column:
+    0 = counts by (center, source), 1 = overall counts and times, 2 = closure reasons,
+    3 = time in stage.
 
-    `hs` holds each history row of the population (narrow: the sort is the costly step) with the
-    time of the lead's next status change; `f` folds them into one row per lead, joining the
-    lead's own columns after the sort; result rows are tagged by their first column: 0 = counts by
-    (center, source), 1 = overall counts and times, 2 = closure reasons, 3 = time in stage.
-    Parameters: the range start (nothing of a lead happens before it was created, so older history
-    is never read), the base query's twice, the range start, now, the stale threshold.
+    `f` folds each lead's history into one row (how far it got, attended, converted, first
+    contact) with a hash aggregate; `st` sorts only the status changes to find when each stage
+    ended. Measured at 100,000 leads: keeping them apart costs less than sharing one windowed,
+    materialized scan. Parameters, in order: the base query's; the range start for the contact
+    attempts and for the history (nothing of a lead happens before it was created, so older
+    history is never read); now; the range start; the base query's again; the stale threshold.
     """
     days = sql.days_between
     first_contact = (
@@ -277,45 +279,46 @@ def _figures_sql(base_sql: str) -> str:
         + " ELSE 0 END"
     )
     flags = ", ".join(
-        f"CASE WHEN MAX(hs.step_rank) >= {i} THEN 1 ELSE 0 END AS r_{key}"
+        f"CASE WHEN MAX({rank}) >= {i} THEN 1 ELSE 0 END AS r_{key}"
         for i, (key, _label, _moves) in enumerate(FUNNEL[1:], start=1)
     )
     counts = (
         "COUNT(*), SUM(r_discovery), SUM(r_scheduled), SUM(r_attended), SUM(r_converted), SUM(att), "
         "SUM(att * r_converted)"
     )
-    duration = days("COALESCE(hs.next_at, %s)", "hs.at")
+    duration = days("COALESCE(w.next_at, %s)", "w.at")
 
     def real(expression: str) -> str:
         return f"CAST({expression} AS DOUBLE PRECISION)"
 
     none3 = "NULL, NULL, NULL"
     return f"""
-    WITH hs AS (
-        SELECT h.lead_id, h.to_status, h.at, h.from_status <> h.to_status AS changed, {rank} AS step_rank,
-            CASE WHEN h.action IN ({sql.literals(ATTENDED_MOVES)}) THEN 1 ELSE 0 END AS att,
-            CASE WHEN h.action = '{Move.CONVERT}' THEN h.at END AS conv_at,
-            CASE WHEN h.action IN ({sql.literals(FIRST_CONTACT_MOVES)}) THEN h.at END AS step_at,
-            MIN(CASE WHEN h.from_status <> h.to_status THEN h.at END) OVER (
-                PARTITION BY h.lead_id ORDER BY h.at DESC, h.id DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-            ) AS next_at
-        FROM {history} h
-        WHERE h.at >= %s AND h.lead_id IN (SELECT b0.id FROM ({base_sql}) b0)
-    ),
-    f AS (
+    WITH f AS (
+        -- One row per lead: how far it got, attended, converted and first contact; no sort needed.
         SELECT MAX(b.center_id) AS center_id, MAX(b.source) AS source, MAX(b.created_at) AS created_at,
             MAX(b.status) AS status, MAX(b.closed_reason_category) AS closed_reason_category, {flags},
-            MAX(hs.att) AS att, MIN(hs.conv_at) AS conv_at, MIN(hs.step_at) AS step_at, MIN(ca.first_at) AS tap_at
-        FROM hs
-        JOIN ({base_sql}) b ON b.id = hs.lead_id
+            MAX(CASE WHEN h.action IN ({sql.literals(ATTENDED_MOVES)}) THEN 1 ELSE 0 END) AS att,
+            MIN(CASE WHEN h.action = '{Move.CONVERT}' THEN h.at END) AS conv_at,
+            MIN(CASE WHEN h.action IN ({sql.literals(FIRST_CONTACT_MOVES)}) THEN h.at END) AS step_at,
+            MIN(ca.first_at) AS tap_at
+        FROM {history} h
+        JOIN ({base_sql}) b ON b.id = h.lead_id
         LEFT JOIN (
             SELECT a.lead_id, MIN(a.at) AS first_at FROM {attempts} a WHERE a.at >= %s GROUP BY a.lead_id
-        ) ca ON ca.lead_id = hs.lead_id
-        GROUP BY hs.lead_id
+        ) ca ON ca.lead_id = h.lead_id
+        WHERE h.at >= %s
+        GROUP BY h.lead_id
     ),
     st AS (
-        SELECT hs.to_status, hs.at, hs.next_at, {duration} AS duration FROM hs
-        WHERE hs.changed AND hs.to_status IN ({sql.literals(STAGES)})
+        -- Each entry into a status and when the lead left it: only status changes are sorted
+        -- (moves that keep the status never end a stage), the next change is the next row.
+        SELECT w.to_status, w.at, w.next_at, {duration} AS duration
+        FROM (
+            SELECT h.to_status, h.at, LEAD(h.at) OVER (PARTITION BY h.lead_id ORDER BY h.at, h.id) AS next_at
+            FROM {history} h
+            WHERE h.at >= %s AND h.from_status <> h.to_status AND h.lead_id IN (SELECT b0.id FROM ({base_sql}) b0)
+        ) w
+        WHERE w.to_status IN ({sql.literals(STAGES)})
     )
     SELECT 0, center_id, source, {counts}, NULL, NULL, NULL, {none3}
     FROM f GROUP BY center_id, source
@@ -411,7 +414,7 @@ def _build(user: User, filters: Filters, *, now: datetime.datetime | None = None
     base_sql, base_params = filters.leads(user).order_by().values(*fields).query.sql_with_params()
     start = sql.param(filters.start_at)
     stale_before = now - datetime.timedelta(days=STALE_AFTER_DAYS)
-    params = [start, *base_params, *base_params, start, sql.param(now), sql.param(stale_before)]
+    params = [*base_params, start, start, sql.param(now), start, *base_params, sql.param(stale_before)]
     with connection.cursor() as cursor:
         cursor.execute(_figures_sql(base_sql), params)
         rows = cursor.fetchall()
