@@ -4,6 +4,7 @@ import datetime
 import json
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -421,3 +422,34 @@ def test_lead_page_query_count_stays_flat(client, c, n, django_assert_max_num_qu
         assert response.status_code == 200
     with django_assert_max_num_queries(15):
         client.get(page_url(busy), headers={"HX-Request": "true"})
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks and real threads")
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_submits_of_one_form_write_once(c):
+    """Two requests racing with the same form: the row lock lets one act, the other sees it done."""
+    import threading
+
+    lead = make_lead(c.center, c.counselor)
+    seen = version(lead)
+    barrier = threading.Barrier(2)
+    statuses = []
+
+    def submit():
+        client = Client()
+        client.force_login(c.counselor)
+        barrier.wait()
+        try:
+            response = client.post(action_url(lead, "note"), {"note-body": "Only once", "version": seen})
+            statuses.append(response.status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [302, 302]
+    assert LeadNote.objects.filter(lead=lead).count() == 1
