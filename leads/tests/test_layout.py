@@ -156,3 +156,18 @@ def test_flash_messages_are_shown(client, c, path):
     storage.update(response)
     client.cookies["messages"] = response.cookies["messages"].value
     assert session_middleware_message in client.get(path).content.decode()
+
+
+def test_dates_read_in_the_centers_time_zone(c):
+    from leads.templatetags.crm import center_date, center_dt
+    from leads.tests.factories import CenterFactory
+
+    year = timezone.localdate().year
+    moment = datetime.datetime(year, 2, 15, 10, 30, tzinfo=datetime.UTC)
+    weekday = datetime.date(year, 2, 15).strftime("%a")
+    assert center_dt(moment, c.center) == f"{weekday} 15 Feb, 4:00 PM"  # Asia/Kolkata is UTC+5:30
+    london = CenterFactory(code="TLGL", name="London", timezone="Europe/London")
+    assert center_dt(moment, london) == f"{weekday} 15 Feb, 10:30 AM"
+    assert center_date(datetime.date(year, 2, 15)) == f"{weekday} 15 Feb"
+    assert center_dt(moment.replace(year=year - 1), c.center).endswith(f"{year - 1}, 4:00 PM")
+    assert center_dt(None, c.center) == ""

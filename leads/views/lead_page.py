@@ -437,46 +437,27 @@ def _respond(
     return _render_page(request, lead, status=200 if request.htmx else 400, bound={key: form})
 
 
-def _work_for(name: str, user: User):
-    def discovery(lead, data):
-        lead.complete_discovery(
-            school=data["school"],
-            preferred_schedule=data["preferred_schedule"],
-            parent_expectations=data["parent_expectations"],
-            discovery_notes=data["discovery_notes"],
-            by=user,
-        )
-
-    def visit(lead, data):
-        lead.schedule_intro_visit(
-            scheduled_at=data["scheduled_at"],
-            batch=data["batch"],
-            trainer=data["trainer"],
-            notes=data["notes"],
-            by=user,
-        )
-
-    def follow_up(lead, data):
-        lead.add_follow_up(
-            scheduled_date=data["scheduled_date"], notes=data["notes"], assigned_to=data["assigned_to"], by=user
-        )
-
-    def convert(lead, data):
-        lead.convert(enrollment=_enroll(lead, data, user), by=user, note=data["notes"])
-
-    def close(lead, data):
-        lead.close(reason=data["reason"], category=data["category"], by=user)
-
-    def reopen(lead, data):
-        lead.reopen(by=user, note=data["note"], follow_up_date=data["follow_up_date"])
-
-    def reassign(lead, data):
-        lead.reassign(assigned_to=data["assigned_to"], by=user)
-
-    def note(lead, data):
-        lead.add_note(body=data["body"], by=user)
-
-    return locals()[name]
+#: What each lead-level action does with its cleaned form data: one model verb each.
+VERBS: dict[str, Callable[[Lead, dict, User], object]] = {
+    "discovery": lambda lead, data, user: lead.complete_discovery(
+        school=data["school"],
+        preferred_schedule=data["preferred_schedule"],
+        parent_expectations=data["parent_expectations"],
+        discovery_notes=data["discovery_notes"],
+        by=user,
+    ),
+    "visit": lambda lead, data, user: lead.schedule_intro_visit(
+        scheduled_at=data["scheduled_at"], batch=data["batch"], trainer=data["trainer"], notes=data["notes"], by=user
+    ),
+    "follow_up": lambda lead, data, user: lead.add_follow_up(
+        scheduled_date=data["scheduled_date"], notes=data["notes"], assigned_to=data["assigned_to"], by=user
+    ),
+    "convert": lambda lead, data, user: lead.convert(enrollment=_enroll(lead, data, user), by=user, note=data["notes"]),
+    "close": lambda lead, data, user: lead.close(reason=data["reason"], category=data["category"], by=user),
+    "reopen": lambda lead, data, user: lead.reopen(by=user, note=data["note"], follow_up_date=data["follow_up_date"]),
+    "reassign": lambda lead, data, user: lead.reassign(assigned_to=data["assigned_to"], by=user),
+    "note": lambda lead, data, user: lead.add_note(body=data["body"], by=user),
+}
 
 
 def _enroll(lead: Lead, data: dict, user: User) -> Enrollment:
@@ -503,7 +484,13 @@ def lead_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     with timezone.override(lead.center.tzinfo):
         form = action.form_class(request.POST, prefix=name, **CenterChoices(lead.center).form_kwargs(action.needs))
         return _respond(
-            request, lead, form=form, key=name, work=_work_for(name, request.user), event=action.event, done=action.done
+            request,
+            lead,
+            form=form,
+            key=name,
+            work=lambda lead, data: VERBS[name](lead, data, request.user),
+            event=action.event,
+            done=action.done,
         )
 
 
