@@ -14,6 +14,8 @@ def pytest_configure(config):
     from django.conf import settings
 
     settings.STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    # Each persona hashes a password; the real hasher costs ~0.3 s a user, MD5 is fine in tests.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

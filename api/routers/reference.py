@@ -64,15 +64,12 @@ def create_enrollment(request: HttpRequest, payload: EnrollmentIn):
     user = request.auth
     require_action(user, Action.CONVERT)
     child = references.child(user, payload.child_id)
-    enrollment = Enrollment(
+    enrollment = Enrollment.enroll(
         child=child,
-        center=child.center,
         batch=None if payload.batch_id is None else references.batch(user, payload.batch_id, action=Action.CONVERT),
         start_date=payload.start_date,
-        plan=payload.plan.strip(),
-        notes=payload.notes.strip(),
-        created_by=user,
+        plan=payload.plan,
+        notes=payload.notes,
+        by=user,
     )
-    enrollment.full_clean()
-    enrollment.save()
     return Status(201, enrollment)

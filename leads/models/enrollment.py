@@ -80,6 +80,35 @@ class Enrollment(models.Model):
     def __str__(self) -> str:
         return f"{self.child} · {self.batch or 'no batch'} from {self.start_date:%d %b %Y}"
 
+    @classmethod
+    def enroll(
+        cls,
+        *,
+        child,
+        batch: Batch | None,
+        start_date,
+        plan: str = "",
+        notes: str = "",
+        by,
+    ) -> Enrollment:
+        """Enroll `child` in `batch` of the child's center: the step before `lead.convert`."""
+        from accounts.models import Action
+        from leads.models.lead import require_permission
+
+        require_permission(by, Action.CONVERT, child.center_id)
+        enrollment = cls(
+            child=child,
+            center_id=child.center_id,
+            batch=batch,
+            start_date=start_date,
+            plan=(plan or "").strip(),
+            notes=(notes or "").strip(),
+            created_by=by,
+        )
+        enrollment.full_clean()
+        enrollment.save()
+        return enrollment
+
     def clean(self) -> None:
         if self.child_id and self.center_id and self.child.center_id != self.center_id:
             raise ValidationError({"child": "The child belongs to another center."})

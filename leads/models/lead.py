@@ -598,6 +598,25 @@ class Lead(models.Model):
             lead.converted_at = timezone.now()
             FollowUp.objects.filter(lead=lead).pending().cancel_all(by=by)
 
+    def enroll_and_convert(
+        self,
+        *,
+        batch: Batch | None,
+        start_date: datetime.date,
+        plan: str = "",
+        notes: str = "",
+        by: User,
+    ) -> Enrollment:
+        """Create the child's enrollment and convert, in one transaction (the screens' one step)."""
+        from leads.models.enrollment import Enrollment
+
+        with transaction.atomic():
+            enrollment = Enrollment.enroll(
+                child=self.child, batch=batch, start_date=start_date, plan=plan, notes=notes, by=by
+            )
+            self.convert(enrollment=enrollment, by=by, note=notes)
+        return enrollment
+
     def close(self, *, reason: str, by: User, category: str = ClosedReason.OTHER) -> None:
         from leads.models.follow_up import FollowUp
         from leads.models.intro_visit import IntroVisit

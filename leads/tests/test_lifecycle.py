@@ -506,3 +506,25 @@ def test_inactive_batch_cannot_take_visits(c, lead):
     batch = BatchFactory(center=c.center, is_active=False)
     with pytest.raises(ValidationError):
         lead.schedule_intro_visit(scheduled_at=_visit_time(), batch=batch, by=c.counselor)
+
+
+def test_enroll_and_convert_is_one_step(c, lead):
+    enrollment = lead.enroll_and_convert(batch=c.batch, start_date=timezone.localdate(), plan="Weekly", by=c.counselor)
+    lead.refresh_from_db()
+    assert lead.status == S.CONVERTED and lead.enrollment == enrollment and enrollment.created_by == c.counselor
+
+
+def test_enroll_and_convert_writes_nothing_when_the_move_is_refused(c, lead):
+    lead.close(reason="Moved", by=c.counselor)
+    with pytest.raises(LifecycleError):
+        lead.enroll_and_convert(batch=c.batch, start_date=timezone.localdate(), by=c.counselor)
+    assert not Enrollment.objects.exists()
+
+
+def test_enroll_refuses_other_centers_batch_and_trainers(c, b, lead):
+    with pytest.raises(ValidationError) as error:
+        Enrollment.enroll(child=lead.child, batch=b.batch, start_date=timezone.localdate(), by=c.counselor)
+    assert "batch" in error.value.message_dict
+    with pytest.raises(PermissionDenied):
+        Enrollment.enroll(child=lead.child, batch=c.batch, start_date=timezone.localdate(), by=c.trainer)
+    assert not Enrollment.objects.exists()
