@@ -213,7 +213,10 @@ class Page:
             if c.action not in (Move.SCHEDULE_INTRO_VISIT, Move.ADD_FOLLOW_UP) or c.from_status != c.to_status
         ]
         items += [{"at": n.created_at, "kind": "note", "who": n.author, "item": n} for n in self.notes]
-        items += [{"at": v.scheduled_at, "kind": "visit", "who": v.created_by, "item": v} for v in self.visits]
+        items += [
+            {"at": v.attended_at or v.scheduled_at, "kind": "visit", "who": v.created_by, "item": v}
+            for v in self.visits
+        ]
         items += [
             {
                 "at": f.completed_at or datetime.datetime.combine(f.scheduled_date, datetime.time(9), tzinfo=tz),
