@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
@@ -321,7 +322,10 @@ def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
     if request.htmx:
         response = render(request, "insights/notifications.html#notification", {"notification": notification})
         return trigger_client_event(response, "notificationsRead")
-    return redirect(request.POST.get("next") or notification.url or "insights:notifications")
+    target = request.POST.get("next") or notification.url
+    if not target or not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "insights:notifications"
+    return redirect(target)
 
 
 @login_required

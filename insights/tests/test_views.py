@@ -282,3 +282,12 @@ def test_bench_command_runs_on_a_small_data_set(c):
     call_command("bench_dashboard", leads=40, runs=1, stdout=out, stderr=StringIO())
     assert "40 leads in" in out.getvalue()
     assert "queries" in out.getvalue()
+
+
+def test_mark_read_never_redirects_to_another_site(client, c):
+    note = Notification.objects.create(recipient=c.counselor, kind="OVERDUE", title="One", url="/leads/1/")
+    client.force_login(c.counselor)
+    response = client.post(f"/insights/notifications/{note.pk}/read/", {"next": "https://evil.example/"})
+    assert response["Location"] == "/insights/notifications/"
+    other = Notification.objects.create(recipient=c.counselor, kind="OVERDUE", title="Two", url="/leads/2/")
+    assert client.post(f"/insights/notifications/{other.pk}/read/")["Location"] == "/leads/2/"
