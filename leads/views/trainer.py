@@ -55,6 +55,7 @@ def _check_own_visit(user: User, visit: IntroVisit) -> None:
 
 
 def _decorate(visit: IntroVisit) -> IntroVisit:
+    visit.local_at = timezone.localtime(visit.scheduled_at, visit.lead.center.tzinfo)
     visit.expectations = [EXPECTATIONS.get(code, code) for code in visit.lead.parent_expectations or []]
     return visit
 
