@@ -51,11 +51,12 @@ class Command(BaseCommand):
         parser.add_argument("--leads", type=int, default=100_000)
         parser.add_argument("--days", type=int, default=365, help="Spread new leads over this many days.")
         parser.add_argument("--runs", type=int, default=5)
+        parser.add_argument("--code", default=CODE, help="Code of the bench center (another code, another data set).")
 
-    def handle(self, *args, leads: int, days: int, runs: int, **options):
+    def handle(self, *args, leads: int, days: int, runs: int, code: str = CODE, **options):
         if connection.vendor != "postgresql":
             self.stderr.write(self.style.WARNING("Not PostgreSQL: the budget (500 ms, 12 queries) is for PostgreSQL."))
-        center, admin = self._setup(leads, days)
+        center, admin = self._setup(leads, days, code.upper())
         client = Client()
         client.force_login(admin)
         total = Lead.objects.filter(center=center).count()
@@ -92,11 +93,14 @@ class Command(BaseCommand):
                 )
         self.stdout.write(f"load average now: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
 
-    def _setup(self, n: int, days: int) -> tuple[Center, User]:
-        center, _ = Center.objects.get_or_create(code=CODE, defaults={"name": "Bench Center", "city": "Gurgaon"})
-        admin = self._user("bench_admin", Role.CENTER_ADMIN, center)
-        counselors = [self._user(f"bench_counselor{i}", Role.COUNSELOR, center) for i in range(1, 5)]
-        trainer = self._user("bench_trainer", Role.TRAINER, center)
+    def _setup(self, n: int, days: int, code: str) -> tuple[Center, User]:
+        center, _ = Center.objects.get_or_create(
+            code=code, defaults={"name": f"Bench Center {code}", "city": "Gurgaon"}
+        )
+        prefix = "bench" if code == CODE else f"bench_{code.lower()}"
+        admin = self._user(f"{prefix}_admin", Role.CENTER_ADMIN, center)
+        counselors = [self._user(f"{prefix}_counselor{i}", Role.COUNSELOR, center) for i in range(1, 5)]
+        trainer = self._user(f"{prefix}_trainer", Role.TRAINER, center)
         if not Batch.objects.filter(center=center).exists():
             Batch.objects.create(
                 center=center,
