@@ -21,7 +21,7 @@ from leads.models import FamilyLink, Lead, LeadSource, LeadStatus
 def search_leads(queryset: QuerySet, text: str) -> QuerySet:
     """Every word must match: the enquiry ID, the child's or parent's name, or phone digits anywhere."""
     for word in text.split()[:6]:
-        digits = re.sub(r"\D", "", word)
+        digits = re.sub(r"\D", "", word).lstrip("0")  # "098765…" is the national form of +9198765…
         families = Q(parent__name__icontains=word)
         if len(digits) >= 3 and len(digits) >= len(word) - 3:
             # "98765 43210", "+91-98765" and "43210" all find +919876543210.

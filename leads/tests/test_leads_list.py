@@ -73,6 +73,7 @@ def test_counselor_sees_only_own_center_leads(client, c, family):
         ("98765 43210", {"aarav"}),
         ("+91-91234", {"mehr"}),
         ("765432", {"aarav"}),
+        ("09876543210", {"aarav"}),
         ("zzz", set()),
     ],
 )

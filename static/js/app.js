@@ -19,3 +19,14 @@
     }
   });
 })();
+
+// The leads list pushes its filters to the address bar: leave out the empty ones so the URL
+// stays readable ("center" stays: empty there means "all centers", not "the switcher's").
+document.addEventListener("htmx:configRequest", function (event) {
+  var form = event.detail.elt.closest && event.detail.elt.closest("#lead-filters");
+  if (!form || event.detail.verb !== "get") return;
+  var params = event.detail.parameters;
+  Object.keys(params).forEach(function (name) {
+    if (name !== "center" && params[name] === "") delete params[name];
+  });
+});
