@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from functools import cached_property
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -357,7 +358,7 @@ class Dashboard:
     follow_ups: list[dict] = field(default_factory=list)
     closures: list[dict] = field(default_factory=list)
 
-    @property
+    @cached_property
     def sources(self) -> list[dict]:
         rows = []
         for value, label in LeadSource.choices:
@@ -379,7 +380,7 @@ class Dashboard:
     def closure_max(self) -> int:
         return max((row["count"] for row in self.closures), default=0)
 
-    @property
+    @cached_property
     def centers(self) -> list[dict]:
         names = {c.pk: c for c in self.filters.centers}
         return [
