@@ -94,3 +94,19 @@ def test_move_to_menu_works_by_keyboard(page: Page, live_server, c):
     expect(card.get_by_role("button", name="Discovery completed")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.locator(f"#cards-DISCOVERY_COMPLETED #lead-{lead.pk}")).to_be_visible()
+
+
+def test_filters_update_the_board_in_place_and_the_url(page: Page, live_server, c):
+    from leads.models import LeadSource
+
+    walk_in = make_lead(c.center, c.counselor)
+    referral = make_lead(c.center, c.counselor, source=LeadSource.REFERRAL)
+    login(page, live_server, "tlgc_counselor")
+    page.goto(f"{live_server.url}/board/")
+    page.evaluate("window.__sameDocument = true")
+    page.select_option("#id_source", LeadSource.REFERRAL)
+    expect(page.locator(f"#lead-{walk_in.pk}")).to_have_count(0)
+    expect(page.locator(f"#lead-{referral.pk}")).to_be_visible()
+    expect(page.locator("#count-ENQUIRY_RECEIVED")).to_have_text("1")
+    expect(page).to_have_url(re.compile(r"source=REFERRAL"))
+    assert page.evaluate("window.__sameDocument") is True
