@@ -217,6 +217,24 @@ def test_scheduled_iv_in_the_past_is_shown_as_an_error(client, c):
     assert fu.status == FollowUpStatus.PENDING  # one transaction: nothing half-done
 
 
+def test_an_outcome_the_lead_refuses_keeps_the_row_and_says_why(client, c):
+    lead = make_lead(c.center, c.counselor)
+    lead.schedule_intro_visit(scheduled_at=timezone.now() + datetime.timedelta(days=1), batch=c.batch, by=c.counselor)
+    fu = lead.add_follow_up(scheduled_date=today(c), by=c.counselor)
+    client.force_login(c.counselor)
+    when = (timezone.localtime(timezone=c.center.tzinfo) + datetime.timedelta(days=2)).strftime("%Y-%m-%dT10:30")
+    response = client.post(
+        complete_url(fu), {"outcome": "SCHEDULED_IV", "visit_batch": c.batch.pk, "scheduled_at": when}, **HTMX
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "cannot be scheduled for an intro visit" in html and 'class="outcome-form"' in html
+    assert "followUpDone" not in response.headers.get("HX-Trigger", "")
+    fu.refresh_from_db()
+    assert fu.status == FollowUpStatus.PENDING
+    assert IntroVisit.objects.filter(lead=lead).count() == 1
+
+
 def test_enrolled_creates_the_enrollment_and_converts(client, c):
     fu = follow_up(c)
     client.force_login(c.counselor)

@@ -336,7 +336,11 @@ def complete(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         complete_follow_up(follow_up, form.cleaned_data, by=request.user)
     except LifecycleError as error:
-        return _refused(request, follow_up, str(error))
+        follow_up.refresh_from_db(fields=["status"])
+        if follow_up.status != FollowUpStatus.PENDING:  # done already (a double submit): it leaves the queue
+            return _refused(request, follow_up, str(error))
+        form.add_error(None, str(error))  # the lead's rules refuse this outcome: the row stays, says why
+        return _row_response(request, follow_up, form, status=200 if request.htmx else 409)
     except ValidationError as error:
         batch_field = "enroll_batch" if form.cleaned_data["outcome"] == FollowUpOutcome.ENROLLED else "visit_batch"
         for key, errors in getattr(error, "message_dict", {None: error.messages}).items():
