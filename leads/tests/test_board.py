@@ -127,8 +127,13 @@ def test_board_shares_the_lists_filters(client, c, lead):
 
 def test_bad_filter_input_does_not_break_the_board(client, c, lead):
     client.force_login(c.counselor)
-    response = client.get(BOARD, {"source": "NOPE", "assigned_to": "abc", "created_after": "not-a-date"})
+    referral = make_lead(c.center, c.counselor, source=LeadSource.REFERRAL)
+    response = client.get(
+        BOARD, {"source": LeadSource.REFERRAL, "assigned_to": "abc", "created_after": "not-a-date", "center": "x"}
+    )
     assert response.status_code == 200
+    html = response.content.decode()
+    assert referral.enquiry_id in html and lead.enquiry_id not in html  # the valid filter still applies
 
 
 def test_closed_and_converted_columns_default_to_the_last_30_days(client, c, lead):

@@ -251,9 +251,7 @@ def _filtered(request: HttpRequest) -> tuple[QuerySet[Lead], Any]:
         params = _filter_params(request)
         params.pop("status", None)  # the columns are the statuses
         lead_filter = LeadFilter(params, queryset=leads, request=request)
-        if lead_filter.is_valid():
-            leads = lead_filter.qs
-        return leads, lead_filter
+        return lead_filter.qs, lead_filter  # the valid filters apply; a bad value is ignored, not a 500
     center = _current_center(request)
     if center is not None:
         leads = leads.filter(center=center)
