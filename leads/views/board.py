@@ -25,8 +25,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import reswap, retarget, trigger_client_event
 
-from accounts.models import Action, Center, Role, User
+from accounts.models import Action, Role, User
 from leads.access import get_lead_for_user, require_action
+from leads.filters import LeadFilter
 from leads.models import (
     Batch,
     ClosedReason,
@@ -240,34 +241,12 @@ def _filter_params(request: HttpRequest) -> QueryDict:
     return params
 
 
-def _filtered(request: HttpRequest) -> tuple[QuerySet[Lead], Any]:
-    """The user's leads narrowed by the list's filters (shared with the leads list), and the filter."""
-    leads = Lead.objects.for_user(request.user)
-    try:
-        from leads.filters import LeadFilter
-    except ImportError:  # the list's filters have not landed yet: the basics, by hand
-        LeadFilter = None
-    if LeadFilter is not None:
-        params = _filter_params(request)
-        params.pop("status", None)  # the columns are the statuses
-        lead_filter = LeadFilter(params, queryset=leads, request=request)
-        return lead_filter.qs, lead_filter  # the valid filters apply; a bad value is ignored, not a 500
-    center = _current_center(request)
-    if center is not None:
-        leads = leads.filter(center=center)
-    if request.GET.get("source"):
-        leads = leads.filter(source=request.GET["source"])
-    if request.GET.get("assigned_to", "").isdigit():
-        leads = leads.filter(assigned_to_id=int(request.GET["assigned_to"]))
-    return leads, None
-
-
-def _current_center(request: HttpRequest) -> Center | None:
-    try:
-        from leads.views.session import current_center
-    except ImportError:
-        return None
-    return current_center(request)
+def _filtered(request: HttpRequest) -> tuple[QuerySet[Lead], LeadFilter]:
+    """The user's leads narrowed by the leads list's own filters (the switcher's center by default)."""
+    params = _filter_params(request)
+    params.pop("status", None)  # the columns are the statuses
+    lead_filter = LeadFilter(params, queryset=Lead.objects.for_user(request.user), request=request)
+    return lead_filter.qs, lead_filter  # the valid filters apply; a bad value is ignored, not a 500
 
 
 def _with_next_dates(leads: QuerySet[Lead]) -> QuerySet[Lead]:

@@ -24,6 +24,7 @@ from django_htmx.http import reswap, trigger_client_event
 
 from accounts.models import Action, Center, Role, User
 from leads.access import get_follow_up_for_user, require_action
+from leads.context_processors import Nav
 from leads.models import (
     Batch,
     Enrollment,
@@ -35,6 +36,7 @@ from leads.models import (
     Move,
 )
 from leads.models.lead import check_move
+from leads.views.session import current_center, user_centers
 
 UPCOMING_DAYS = 7
 #: Rows shown per page of the queue; the section counts always tell the whole number.
@@ -155,10 +157,7 @@ def complete_follow_up(follow_up: FollowUp, data: dict[str, Any], *, by: User) -
 
 
 def _centers(request: HttpRequest) -> list[Center]:
-    try:
-        from leads.views.session import current_center, user_centers
-    except ImportError:  # pragma: no cover - the session module is part of the app
-        return list(Center.objects.for_user(request.user))
+    """The switcher's center, or every center of the user (super admins: all)."""
     center = current_center(request)
     return [center] if center is not None else user_centers(request)
 
@@ -265,15 +264,7 @@ def follow_ups(request: HttpRequest) -> HttpResponse:
 def follow_up_count(request: HttpRequest) -> HttpResponse:
     """The number on the nav badge: the user's pending follow-ups due today or overdue."""
     _require_queue_rights(request.user)
-    try:
-        from leads.context_processors import Nav
-    except ImportError:  # pragma: no cover
-        queryset, today = _queue(request, "mine")
-        count = sum(
-            1 for fu in queryset.only("scheduled_date", "lead__center_id") if _section_of(fu, today) != "upcoming"
-        )
-    else:
-        count = Nav(request).follow_up_count  # the same figure the layout shows
+    count = Nav(request).follow_up_count  # the same figure the layout shows
     return HttpResponse(str(count), content_type="text/plain; charset=utf-8")
 
 

@@ -23,6 +23,7 @@ from django_htmx.http import trigger_client_event
 from accounts.models import Action, Center, Role, User
 from leads.access import get_intro_visit_for_user, require_action
 from leads.models import IntroVisit, IVOutcome, LifecycleError, ParentExpectation
+from leads.views.session import current_center, user_centers
 
 #: What a trainer picks after "Attended" (a no-show is its own button).
 ATTENDED_OUTCOMES = [
@@ -34,10 +35,6 @@ EXPECTATIONS = dict(ParentExpectation.choices)
 
 
 def _centers(request: HttpRequest) -> list[Center]:
-    try:
-        from leads.views.session import current_center, user_centers
-    except ImportError:  # pragma: no cover
-        return list(Center.objects.for_user(request.user))
     center = current_center(request)
     return [center] if center is not None else user_centers(request)
 
