@@ -134,7 +134,9 @@ def test_record_outcome_only_for_roles_with_the_right(client, c, lead):
     )
     outcome_url = reverse("leads:visit_outcome", args=[lead.pk, visit.pk])
     client.force_login(c.counselor)
-    assert outcome_url not in client.get(page_url(lead)).content.decode()
+    html = client.get(page_url(lead)).content.decode()
+    assert outcome_url not in html
+    assert f'id="visit-{visit.pk}"' in html  # the coming visit is shown, without the form
     assert "schedule" not in action_ids(client, lead)  # already scheduled: the table refuses
     client.force_login(c.admin)
     assert outcome_url in client.get(page_url(lead)).content.decode()

@@ -273,11 +273,12 @@ def _task_forms(page: Page, bound: dict) -> dict:
     """Forms of the pending visits and follow-ups (record outcome; complete, postpone, cancel)."""
     user = page.user
     tasks = {"visits": [], "follow_ups": []}
-    if user.may(Action.RECORD_OUTCOME) and page.lead.status == LeadStatus.IV_SCHEDULED:
-        for visit in page.pending_visits:
-            prefix = f"visit{visit.pk}"
-            form = bound.get(prefix) or forms.OutcomeForm(prefix=prefix)
-            tasks["visits"].append({"visit": visit, "form": form, "open": prefix in bound})
+    may_record = user.may(Action.RECORD_OUTCOME) and page.lead.status == LeadStatus.IV_SCHEDULED
+    for visit in page.pending_visits:
+        # Everyone sees the coming visit; only roles that may record its outcome get the form.
+        prefix = f"visit{visit.pk}"
+        form = (bound.get(prefix) or forms.OutcomeForm(prefix=prefix)) if may_record else None
+        tasks["visits"].append({"visit": visit, "form": form, "open": prefix in bound})
     if user.may(Action.MANAGE_FOLLOW_UP) and page.lead.is_open:
         for follow_up in page.pending_follow_ups:
             complete_prefix, postpone_prefix = f"fu{follow_up.pk}-complete", f"fu{follow_up.pk}-postpone"
