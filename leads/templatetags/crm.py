@@ -75,22 +75,23 @@ def sort_link(context, field: str, label: str) -> str:
     request = context["request"]
     current = request.GET.get("o", "")
     if current == field:
-        target, arrow, aria = f"-{field}", " ▲", "ascending"
+        target, arrow, state = f"-{field}", " ▲", " (sorted ascending)"
     elif current == f"-{field}":
-        target, arrow, aria = field, " ▼", "descending"
+        target, arrow, state = field, " ▼", " (sorted descending)"
     else:
-        target, arrow, aria = field, "", ""
+        target, arrow, state = field, "", ""
     params = request.GET.copy()
     params["o"] = target
     params.pop("page", None)
     url = f"?{params.urlencode()}"
     return format_html(
-        '<a href="{}" hx-get="{}" hx-target="#lead-results" hx-swap="outerHTML" hx-push-url="true"{}>{}{}</a>',
+        '<a href="{}" hx-get="{}" hx-target="#lead-results" hx-swap="outerHTML" hx-push-url="true">'
+        '{}<span aria-hidden="true">{}</span><span class="visually-hidden">{}</span></a>',
         url,
         url,
-        format_html(' aria-sort="{}"', aria) if aria else "",
         label,
         arrow,
+        state,
     )
 
 
