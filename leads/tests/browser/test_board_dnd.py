@@ -110,3 +110,21 @@ def test_filters_update_the_board_in_place_and_the_url(page: Page, live_server, 
     expect(page.locator("#count-ENQUIRY_RECEIVED")).to_have_text("1")
     expect(page).to_have_url(re.compile(r"source=REFERRAL"))
     assert page.evaluate("window.__sameDocument") is True
+
+
+def test_without_javascript_the_menu_and_the_form_page_move_the_card(browser, live_server, c):
+    lead = make_lead(c.center, c.counselor)
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    login(page, live_server, "tlgc_counselor")
+    page.goto(f"{live_server.url}/board/")
+    card = page.locator(f"#lead-{lead.pk}")
+    card.locator("summary").click()
+    card.get_by_role("button", name="Closed (lost)").click()
+    expect(page).to_have_url(re.compile(rf"/board/move/{lead.pk}/$"))  # the move's own form page
+    page.locator("textarea[name=reason]").fill("Moved city")
+    page.get_by_role("button", name="Close lead").click()
+    expect(page).to_have_url(f"{live_server.url}/board/")
+    expect(page.locator(".messages")).to_contain_text(f"{lead.enquiry_id} moved to “Closed (lost)”.")
+    expect(page.locator(f"#cards-CLOSED_LOST #lead-{lead.pk}")).to_have_count(1)
+    context.close()
