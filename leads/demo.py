@@ -53,10 +53,94 @@ DEFAULT_MIX: dict[str, float] = {
     S.CLOSED_LOST: 0.13,
 }
 
-FIRST_NAMES_GIRL = ["Aanya", "Aarohi", "Ananya", "Diya", "Ira", "Kiara", "Myra", "Mehr", "Navya", "Pari", "Riya", "Saanvi", "Sara", "Tara", "Zoya", "Anika", "Meera", "Ishita", "Avni", "Kavya"]
-FIRST_NAMES_BOY = ["Aarav", "Advik", "Arjun", "Ayaan", "Dhruv", "Ishaan", "Kabir", "Reyansh", "Rudra", "Shaurya", "Vihaan", "Vivaan", "Yash", "Krish", "Aditya", "Arnav", "Neel", "Om", "Rohan", "Veer"]
-LAST_NAMES = ["Sharma", "Verma", "Gupta", "Goyal", "Mehta", "Kapoor", "Malhotra", "Iyer", "Nair", "Reddy", "Rao", "Singh", "Bansal", "Chopra", "Joshi", "Khanna", "Menon", "Pillai", "Saxena", "Agarwal"]
-PARENT_NAMES = ["Anshu", "Priya", "Neha", "Pooja", "Ritu", "Sonal", "Kavita", "Rahul", "Amit", "Vikram", "Sanjay", "Rohit", "Nikhil", "Deepa", "Shalini", "Meenal", "Arun", "Suresh", "Anjali", "Swati"]
+FIRST_NAMES_GIRL = [
+    "Aanya",
+    "Aarohi",
+    "Ananya",
+    "Diya",
+    "Ira",
+    "Kiara",
+    "Myra",
+    "Mehr",
+    "Navya",
+    "Pari",
+    "Riya",
+    "Saanvi",
+    "Sara",
+    "Tara",
+    "Zoya",
+    "Anika",
+    "Meera",
+    "Ishita",
+    "Avni",
+    "Kavya",
+]
+FIRST_NAMES_BOY = [
+    "Aarav",
+    "Advik",
+    "Arjun",
+    "Ayaan",
+    "Dhruv",
+    "Ishaan",
+    "Kabir",
+    "Reyansh",
+    "Rudra",
+    "Shaurya",
+    "Vihaan",
+    "Vivaan",
+    "Yash",
+    "Krish",
+    "Aditya",
+    "Arnav",
+    "Neel",
+    "Om",
+    "Rohan",
+    "Veer",
+]
+LAST_NAMES = [
+    "Sharma",
+    "Verma",
+    "Gupta",
+    "Goyal",
+    "Mehta",
+    "Kapoor",
+    "Malhotra",
+    "Iyer",
+    "Nair",
+    "Reddy",
+    "Rao",
+    "Singh",
+    "Bansal",
+    "Chopra",
+    "Joshi",
+    "Khanna",
+    "Menon",
+    "Pillai",
+    "Saxena",
+    "Agarwal",
+]
+PARENT_NAMES = [
+    "Anshu",
+    "Priya",
+    "Neha",
+    "Pooja",
+    "Ritu",
+    "Sonal",
+    "Kavita",
+    "Rahul",
+    "Amit",
+    "Vikram",
+    "Sanjay",
+    "Rohit",
+    "Nikhil",
+    "Deepa",
+    "Shalini",
+    "Meenal",
+    "Arun",
+    "Suresh",
+    "Anjali",
+    "Swati",
+]
 SCHOOLS = [
     "Delhi Public School",
     "The Shri Ram School",
@@ -314,7 +398,7 @@ def _write_chunk(
             )
         )
         previous = S.ENQUIRY_RECEIVED
-        visit_at = None
+        visit_at = visit_booked_at = None
         for move, to, at in plan.steps:
             note = lead.closed_reason if move == Move.CLOSE else ""
             history.append(
@@ -322,6 +406,7 @@ def _write_chunk(
             )
             previous = to
             if move == Move.SCHEDULE_INTRO_VISIT:
+                visit_booked_at = at
                 visit_at = _visit_time(rng, at, now, center, future=plan.status == S.IV_SCHEDULED)
                 batch = rng.choice(batches)
                 visits.append(
@@ -329,6 +414,8 @@ def _write_chunk(
                 )
             elif move.startswith("record_") and visits and visits[-1].lead is lead:
                 visit = visits[-1]
+                # The outcome is recorded right after the class: the visit took place shortly before.
+                visit.scheduled_at = max(at - datetime.timedelta(minutes=rng.randint(50, 180)), visit_booked_at)
                 visit.outcome = {
                     Move.RECORD_ENROLL_NOW: IVOutcome.INTERESTED_ENROLL_NOW,
                     Move.RECORD_ENROLL_LATER: IVOutcome.INTERESTED_ENROLL_LATER,

@@ -192,6 +192,9 @@ class FollowUpCompleteForm(forms.Form):
     ]
     outcome = forms.ChoiceField(choices=OUTCOMES, widget=forms.RadioSelect)
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    category = forms.ChoiceField(
+        label="Reason category", choices=ClosedReason.choices, required=False, initial=ClosedReason.OTHER
+    )
     reason = forms.CharField(label="Why not", max_length=500, required=False)
     batch = ObjectChoiceField(label="Batch", required=False)
     scheduled_at = forms.DateTimeField(label="Visit date and time", required=False, widget=DATETIME)

@@ -100,13 +100,14 @@ class FollowUp(models.Model):
         notes: str = "",
         by: User,
         reason: str = "",
+        category: str = "OTHER",
         next_date: datetime.date | None = None,
         intro_visit: dict[str, Any] | None = None,
         enrollment: Enrollment | None = None,
     ) -> FollowUp | None:
         """Complete with an outcome and carry it out on the lead, all in one transaction.
 
-        LOST closes the lead (`reason` required); POSTPONED creates the next follow-up
+        LOST closes the lead (`reason` required, `category` a ClosedReason); POSTPONED creates the next follow-up
         (`next_date` required) and returns it; SCHEDULED_IV schedules `intro_visit`
         (scheduled_at, batch, trainer); ENROLLED converts when `enrollment` is given.
         """
@@ -134,7 +135,7 @@ class FollowUp(models.Model):
             lead = self.lead
             result = None
             if outcome == FollowUpOutcome.LOST:
-                lead.close(reason=reason, by=by)
+                lead.close(reason=reason, category=category, by=by)
             elif outcome == FollowUpOutcome.POSTPONED:
                 try:
                     result = lead.add_follow_up(

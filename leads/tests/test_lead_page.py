@@ -280,10 +280,17 @@ def test_complete_follow_up_lost_closes_the_lead(client, c, lead):
     missing = client.post(url, {f"{prefix}-outcome": FollowUpOutcome.LOST, "version": version(lead)})
     assert missing.status_code == 400 and "Say why the family is not joining." in missing.content.decode()
     client.post(
-        url, {f"{prefix}-outcome": FollowUpOutcome.LOST, f"{prefix}-reason": "Moved away", "version": version(lead)}
+        url,
+        {
+            f"{prefix}-outcome": FollowUpOutcome.LOST,
+            f"{prefix}-reason": "Moved away",
+            f"{prefix}-category": ClosedReason.DISTANCE,
+            "version": version(lead),
+        },
     )
     lead.refresh_from_db()
     assert lead.status == LeadStatus.CLOSED_LOST and lead.closed_reason == "Moved away"
+    assert lead.closed_reason_category == ClosedReason.DISTANCE
 
 
 def test_complete_follow_up_enrolled_converts_with_an_enrollment(client, c, lead):

@@ -528,3 +528,20 @@ def test_enroll_refuses_other_centers_batch_and_trainers(c, b, lead):
     with pytest.raises(PermissionDenied):
         Enrollment.enroll(child=lead.child, batch=c.batch, start_date=timezone.localdate(), by=c.trainer)
     assert not Enrollment.objects.exists()
+
+
+def test_complete_lost_records_the_closure_category(c):
+    lead = bring_to(S.FOLLOW_UP_PENDING, c)
+    lead.follow_ups.get().complete(outcome=FollowUpOutcome.LOST, reason="Fees", category="PRICE", by=c.counselor)
+    lead.refresh_from_db()
+    assert (lead.status, lead.closed_reason_category) == (S.CLOSED_LOST, "PRICE")
+
+
+def test_demo_visits_happen_before_their_outcome(c):
+    from leads.demo import bulk_leads
+
+    bulk_leads(c.center, 200, by=c.counselor, seed=7)
+    for visit in IntroVisit.objects.filter(outcome__isnull=False).select_related("lead"):
+        recorded = visit.lead.status_changes.filter(action__startswith="record_").get().at
+        scheduled = visit.lead.status_changes.filter(action=Move.SCHEDULE_INTRO_VISIT).get().at
+        assert scheduled <= visit.scheduled_at <= recorded

@@ -35,6 +35,7 @@ from leads import forms
 from leads.access import get_follow_up_for_user, get_intro_visit_for_user, get_lead_for_user
 from leads.models import (
     Batch,
+    ClosedReason,
     Enrollment,
     FollowUpOutcome,
     FollowUpStatus,
@@ -466,18 +467,14 @@ VERBS: dict[str, Callable[[Lead, dict, User], object]] = {
 
 def _enroll(lead: Lead, data: dict, user: User) -> Enrollment:
     """The enrollment a conversion needs, created in the conversion's transaction."""
-    enrollment = Enrollment(
+    return Enrollment.enroll(
         child=lead.child,
-        center=lead.center,
         batch=data["batch"],
         start_date=data["start_date"],
         plan=data.get("plan", ""),
         notes=data.get("notes", ""),
-        created_by=user,
+        by=user,
     )
-    enrollment.full_clean()
-    enrollment.save()
-    return enrollment
 
 
 @login_required
@@ -534,6 +531,7 @@ def follow_up_action(request: HttpRequest, pk: int, follow_up_pk: int, name: str
             kwargs = {"outcome": outcome, "notes": data["notes"], "by": user}
             if outcome == FollowUpOutcome.LOST:
                 kwargs["reason"] = data["reason"]
+                kwargs["category"] = data.get("category") or ClosedReason.OTHER
             elif outcome == FollowUpOutcome.SCHEDULED_IV:
                 kwargs["intro_visit"] = {"scheduled_at": data["scheduled_at"], "batch": data["batch"]}
             elif outcome == FollowUpOutcome.ENROLLED:
