@@ -184,10 +184,14 @@ def test_bad_outcome_is_refused(client, c):
 def test_lost_closes_the_lead_with_the_reason(client, c):
     fu = follow_up(c)
     client.force_login(c.counselor)
-    response = client.post(complete_url(fu), {"outcome": "LOST", "reason": "Moved to Pune"})
+    response = client.post(complete_url(fu), {"outcome": "LOST", "reason": "Moved to Pune", "category": "DISTANCE"})
     assert response.status_code == 302 and response["Location"] == QUEUE
     fu.lead.refresh_from_db()
-    assert (fu.lead.status, fu.lead.closed_reason) == (S.CLOSED_LOST, "Moved to Pune")
+    assert (fu.lead.status, fu.lead.closed_reason, fu.lead.closed_reason_category) == (
+        S.CLOSED_LOST,
+        "Moved to Pune",
+        "DISTANCE",
+    )
 
 
 def test_scheduled_iv_schedules_the_visit(client, c):

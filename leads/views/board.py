@@ -179,13 +179,8 @@ def create_enrollment_and_convert(lead: Lead, data: dict[str, Any], *, by: User)
     """The enrollment and the conversion in one transaction: a refused conversion leaves no enrollment."""
     check_move(lead.status, Move.CONVERT)  # refuse before writing anything
     with transaction.atomic():
-        enrollment = Enrollment.objects.create(
-            child_id=lead.child_id,
-            center_id=lead.center_id,
-            batch=data["batch"],
-            start_date=data["start_date"],
-            plan=data.get("plan", ""),
-            created_by=by,
+        enrollment = Enrollment.enroll(
+            child=lead.child, batch=data["batch"], start_date=data["start_date"], plan=data.get("plan", ""), by=by
         )
         lead.convert(enrollment=enrollment, by=by)
     return enrollment

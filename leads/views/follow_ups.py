@@ -27,6 +27,7 @@ from leads.access import get_follow_up_for_user, require_action
 from leads.context_processors import Nav
 from leads.models import (
     Batch,
+    ClosedReason,
     Enrollment,
     FamilyLink,
     FollowUp,
@@ -56,6 +57,9 @@ class CompleteFollowUpForm(forms.Form):
     next_date = forms.DateField(required=False, widget=_DATE, label="Next follow-up on")
     # LOST
     reason = forms.CharField(required=False, max_length=500, label="Why are they not joining?")
+    category = forms.ChoiceField(
+        choices=ClosedReason.choices, initial=ClosedReason.OTHER, required=False, label="Reason category"
+    )
     # SCHEDULED_IV
     visit_batch = forms.ModelChoiceField(queryset=Batch.objects.none(), required=False, label="Batch")
     trainer = forms.ModelChoiceField(
@@ -79,7 +83,7 @@ class CompleteFollowUpForm(forms.Form):
     #: Which fields each outcome shows (the template groups them; CSS shows the chosen group).
     GROUPS = {
         FollowUpOutcome.POSTPONED: ["next_date"],
-        FollowUpOutcome.LOST: ["reason"],
+        FollowUpOutcome.LOST: ["reason", "category"],
         FollowUpOutcome.SCHEDULED_IV: ["visit_batch", "trainer", "scheduled_at"],
         FollowUpOutcome.ENROLLED: ["enroll_batch", "start_date", "plan"],
     }
@@ -116,6 +120,9 @@ _ERROR_FIELDS = {
     "scheduled_at": "scheduled_at",
     "trainer": "trainer",
     "outcome": "outcome",
+    "category": "category",
+    "start_date": "start_date",
+    "plan": "plan",
 }
 
 
@@ -127,6 +134,7 @@ def complete_follow_up(follow_up: FollowUp, data: dict[str, Any], *, by: User) -
         kwargs["next_date"] = data["next_date"]
     elif outcome == FollowUpOutcome.LOST:
         kwargs["reason"] = data["reason"]
+        kwargs["category"] = data.get("category") or ClosedReason.OTHER
     elif outcome == FollowUpOutcome.SCHEDULED_IV:
         kwargs["intro_visit"] = {
             "scheduled_at": data["scheduled_at"],
@@ -142,13 +150,12 @@ def complete_follow_up(follow_up: FollowUp, data: dict[str, Any], *, by: User) -
         raise LifecycleError(f"This follow-up is already {follow_up.get_status_display().lower()}.")
     check_move(lead.status, Move.CONVERT)  # a refused conversion writes nothing, not even the enrollment
     with transaction.atomic():
-        enrollment = Enrollment.objects.create(
-            child_id=lead.child_id,
-            center_id=lead.center_id,
+        enrollment = Enrollment.enroll(
+            child=lead.child,
             batch=data["enroll_batch"],
             start_date=data["start_date"],
             plan=data.get("plan", ""),
-            created_by=by,
+            by=by,
         )
         follow_up.complete(enrollment=enrollment, **kwargs)
 
