@@ -37,7 +37,7 @@ from leads.models import (
     Parent,
     ParentExpectation,
 )
-from leads.models.lead import format_enquiry_id
+from leads.models.lead import MILESTONE_MOVES, OPEN_STATUSES, format_enquiry_id
 
 S = LeadStatus
 
@@ -376,6 +376,8 @@ def _write_chunk(
                 enrollment=enrollments.get(i),
                 converted_at=step_at.get(Move.CONVERT),
                 status_changed_at=last_at,
+                stage_stints=_stints(plan),
+                **_milestones(plan),
                 assigned_to=rng.choice(assignees),
                 created_by=by,
                 updated_by=by,
@@ -455,6 +457,25 @@ def _write_chunk(
     IntroVisit.objects.bulk_create(visits)
     FollowUp.objects.bulk_create(follow_ups)
     return len(children) * 3 + len(enrollments) + len(leads) + len(history) + len(visits) + len(follow_ups)
+
+
+def _milestones(plan: _Plan) -> dict[str, datetime.datetime | None]:
+    """What `Lead._transition` would have kept for these moves: the first time of each milestone."""
+    return {
+        name: min((at for move, _to, at in plan.steps if move in moves), default=None)
+        for name, moves in MILESTONE_MOVES.items()
+    }
+
+
+def _stints(plan: _Plan) -> list[list]:
+    """The open statuses the lead left and the days spent in each, as `Lead._transition` records them."""
+    stints, status, since = [], S.ENQUIRY_RECEIVED, plan.created_at
+    for _move, to, at in plan.steps:
+        if to != status:
+            if status in OPEN_STATUSES:
+                stints.append([status, (at - since).total_seconds() / 86400])
+            status, since = to, at
+    return stints
 
 
 def _visit_time(rng, scheduled_on, now, center, *, future: bool) -> datetime.datetime:

@@ -157,6 +157,24 @@ TRANSITIONS: dict[str, dict[str, str]] = {
     Move.REOPEN: {S.CLOSED_LOST: S.FOLLOW_UP_PENDING},
 }
 
+_ATTENDED_MOVES = (Move.RECORD_ENROLL_NOW, Move.RECORD_ENROLL_LATER, Move.RECORD_NOT_INTERESTED)
+#: The lead's milestones: each field holds when a move of its row first happened (a move that
+#: shows the step "or a later one", so a walk-in converted without a visit reached discovery).
+#: Written by `Lead._transition` with the move, so the figures read one row per lead, never the history.
+MILESTONE_MOVES: dict[str, tuple[str, ...]] = {
+    "discovery_reached_at": (
+        Move.COMPLETE_DISCOVERY,
+        Move.SCHEDULE_INTRO_VISIT,
+        *_ATTENDED_MOVES,
+        Move.RECORD_NO_SHOW,
+        Move.CONVERT,
+    ),
+    "iv_scheduled_reached_at": (Move.SCHEDULE_INTRO_VISIT, *_ATTENDED_MOVES, Move.RECORD_NO_SHOW, Move.CONVERT),
+    "iv_attended_at": _ATTENDED_MOVES,  # literally attended (outcome other than no-show)
+    # Taps on call / WhatsApp links count too: `insights.models.ContactAttempt` keeps this field.
+    "first_contact_at": (Move.ADD_FOLLOW_UP, Move.SCHEDULE_INTRO_VISIT),
+}
+
 #: The role permission each move needs (see accounts.models.ROLE_ACTIONS).
 MOVE_PERMISSION: dict[str, str] = {
     Move.CREATE_ENQUIRY: Action.CREATE_ENQUIRY,
@@ -272,6 +290,14 @@ class Lead(models.Model):
     )
     converted_at = models.DateTimeField(null=True, blank=True, editable=False)
     status_changed_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Milestones (see MILESTONE_MOVES), kept by `_transition`; the dashboard aggregates these.
+    discovery_reached_at = models.DateTimeField(null=True, blank=True, editable=False)
+    iv_scheduled_reached_at = models.DateTimeField(null=True, blank=True, editable=False)
+    iv_attended_at = models.DateTimeField(null=True, blank=True, editable=False)
+    first_contact_at = models.DateTimeField(null=True, blank=True, editable=False)
+    #: Every open status the lead has left, with the days it spent there: `[[status, days], ...]`
+    #: (the current stay is `status` since `status_changed_at`). Time in stage without the history.
+    stage_stints = models.JSONField(default=list, blank=True, editable=False)
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="assigned_leads"
     )
@@ -344,7 +370,14 @@ class Lead(models.Model):
             now = timezone.now()
             lead.status = to_status
             if to_status != from_status:
+                if from_status in OPEN_STATUSES:
+                    days = (now - lead.status_changed_at).total_seconds() / 86400
+                    lead.stage_stints = [*lead.stage_stints, [from_status, days]]
                 lead.status_changed_at = now
+            for name, moves in MILESTONE_MOVES.items():
+                reached = getattr(lead, name)
+                if move in moves and (reached is None or reached > now):
+                    setattr(lead, name, now)
             lead.updated_by = by
             lead.save()
             LeadStatusChange.objects.create(
