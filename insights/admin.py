@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import transaction
 
 from insights.models import ContactAttempt, MessageTemplate, Notification, ReminderLog
 
@@ -27,6 +28,11 @@ class ContactAttemptAdmin(admin.ModelAdmin):
     list_display = ["lead", "channel", "template", "by", "at"]
     list_filter = ["channel"]
     raw_id_fields = ["lead", "by"]
+
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            obj.count_as_contact()
 
 
 @admin.register(MessageTemplate)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import string
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 
@@ -118,6 +119,19 @@ class ContactChannel(models.TextChoices):
     WHATSAPP = "WHATSAPP", "WhatsApp"
 
 
+class ContactAttemptQuerySet(models.QuerySet):
+    def create(self, **kwargs) -> ContactAttempt:
+        """Log the attempt and, in the same transaction, move the lead's first contact earlier if it is.
+
+        Every way of logging an attempt (the contact view, tests, the admin's add form calls
+        `save_model`, see ContactAttemptAdmin) keeps `Lead.first_contact_at`, which the dashboard reads.
+        """
+        with transaction.atomic():
+            attempt = super().create(**kwargs)
+            attempt.count_as_contact()
+        return attempt
+
+
 class ContactAttempt(models.Model):
     """A tap on a call or WhatsApp link: part of the lead's timeline, feeds time to first contact."""
 
@@ -127,12 +141,22 @@ class ContactAttempt(models.Model):
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     at = models.DateTimeField(default=timezone.now)
 
+    objects = ContactAttemptQuerySet.as_manager()
+
     class Meta:
         ordering = ["at", "pk"]
         indexes = [models.Index(fields=["lead", "at"], name="contact_attempt_lead_at")]
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} at {self.at:%d %b %Y %H:%M}"
+
+    def count_as_contact(self) -> None:
+        """The lead's first contact becomes this attempt's time when it had none or a later one."""
+        from leads.models import Lead
+
+        Lead.objects.filter(Q(first_contact_at__isnull=True) | Q(first_contact_at__gt=self.at), pk=self.lead_id).update(
+            first_contact_at=self.at
+        )
 
 
 class TemplateKind(models.TextChoices):
