@@ -24,7 +24,6 @@ from leads.models import (
     Parent,
 )
 
-
 #: Center filter listing only the centers present in the (already scoped) list.
 CENTER_FILTER = ("center", admin.RelatedOnlyFieldListFilter)
 

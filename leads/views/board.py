@@ -31,7 +31,6 @@ from leads.filters import LeadFilter
 from leads.models import (
     Batch,
     ClosedReason,
-    Enrollment,
     FollowUp,
     FollowUpStatus,
     IntroVisit,
@@ -175,17 +174,6 @@ MOVE_FORMS: dict[str, type[_CenterForm]] = {
 }
 
 
-def create_enrollment_and_convert(lead: Lead, data: dict[str, Any], *, by: User) -> Enrollment:
-    """The enrollment and the conversion in one transaction: a refused conversion leaves no enrollment."""
-    check_move(lead.status, Move.CONVERT)  # refuse before writing anything
-    with transaction.atomic():
-        enrollment = Enrollment.enroll(
-            child=lead.child, batch=data["batch"], start_date=data["start_date"], plan=data.get("plan", ""), by=by
-        )
-        lead.convert(enrollment=enrollment, by=by)
-    return enrollment
-
-
 def _awaiting_visit(lead: Lead) -> IntroVisit:
     visit = IntroVisit.objects.filter(lead=lead).awaiting_outcome().order_by("-scheduled_at").first()
     if visit is None:
@@ -219,7 +207,7 @@ def _perform(board_move: BoardMove, lead: Lead, data: dict[str, Any], user: User
     elif kind == "reopen":
         lead.reopen(follow_up_date=data["scheduled_date"], note=data.get("notes", ""), by=user)
     elif kind == "convert":
-        create_enrollment_and_convert(lead, data, by=user)
+        lead.enroll_and_convert(batch=data["batch"], start_date=data["start_date"], plan=data.get("plan", ""), by=user)
     elif kind == "close":
         lead.close(reason=data["reason"], category=data["category"], by=user)
     else:  # pragma: no cover - plan_drop knows every kind
