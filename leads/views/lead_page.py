@@ -196,6 +196,8 @@ class Page:
         self.follow_ups = list(lead.follow_ups.select_related("assigned_to", "created_by"))
         self.changes = list(lead.status_changes.select_related("actor"))
         self.notes = list(lead.notes.select_related("author"))
+        # Taps on the call / WhatsApp links (insights app), so the timeline shows every contact.
+        self.contacts = list(lead.contact_attempts.select_related("by"))
 
     @property
     def pending_visits(self):
@@ -214,6 +216,7 @@ class Page:
             if c.action not in (Move.SCHEDULE_INTRO_VISIT, Move.ADD_FOLLOW_UP) or c.from_status != c.to_status
         ]
         items += [{"at": n.created_at, "kind": "note", "who": n.author, "item": n} for n in self.notes]
+        items += [{"at": a.at, "kind": "contact", "who": a.by, "item": a} for a in self.contacts]
         items += [
             {"at": v.attended_at or v.scheduled_at, "kind": "visit", "who": v.created_by, "item": v}
             for v in self.visits
