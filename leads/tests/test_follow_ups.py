@@ -303,3 +303,14 @@ def test_queue_stays_within_15_queries(client, c, django_assert_max_num_queries,
         assert response.status_code == 200
     with django_assert_max_num_queries(15):
         client.get(COUNT)
+
+
+def test_queue_rows_have_one_tap_call_and_whatsapp_links(client, c):
+    from leads.tests.factories import make_lead
+
+    lead = make_lead(c.center, c.counselor)
+    lead.add_follow_up(scheduled_date=timezone.localdate(timezone=c.center.tzinfo), by=c.counselor)
+    client.force_login(c.counselor)
+    body = client.get(reverse("leads:follow_ups")).content.decode()
+    assert f"/insights/contact/{lead.pk}/call/" in body
+    assert f"/insights/contact/{lead.pk}/whatsapp/?template=FOLLOW_UP" in body

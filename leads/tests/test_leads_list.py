@@ -238,3 +238,12 @@ def test_super_admin_list_query_count_at_1000(client, c, b, superadmin, django_a
     with django_assert_max_num_queries(15):
         response = client.get(URL, {"center": c.center.pk, "q": "sharma"})
     assert response.status_code == 200
+
+
+def test_open_lead_rows_have_one_tap_call_and_whatsapp_links(client, c):
+    from leads.tests.factories import make_lead
+
+    lead = make_lead(c.center, c.counselor)
+    client.force_login(c.counselor)
+    body = client.get(reverse("leads:lead_list")).content.decode()
+    assert f"/insights/contact/{lead.pk}/call/" in body and f"/insights/contact/{lead.pk}/whatsapp/" in body
