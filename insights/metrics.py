@@ -1,4 +1,4 @@
-"""The dashboard's figures: a handful of aggregate queries over the status history, never a loop per lead.
+"""The dashboard's figures: two aggregate queries over one row per lead and the follow-ups, never a loop per lead.
 
 Definitions (shown beside each figure on the dashboard, see DEFINITIONS):
 - The population is the leads *created* in the date range (in the selected center's time zone),
@@ -16,12 +16,11 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Center, Role, User
 from insights import sql
-from insights.models import ContactAttempt
 from leads.models import (
     ClosedReason,
     FollowUp,
@@ -30,32 +29,26 @@ from leads.models import (
     Lead,
     LeadSource,
     LeadStatus,
-    LeadStatusChange,
-    Move,
 )
+from leads.models.lead import STAY_FIELDS
 
 DEFAULT_RANGE_DAYS = 90
 #: A stage is highlighted as stale when its median time exceeds this many days.
 STALE_AFTER_DAYS = 7
 CONVERSION_WINDOW_DAYS = 30
 
-ATTENDED_MOVES = (Move.RECORD_ENROLL_NOW, Move.RECORD_ENROLL_LATER, Move.RECORD_NOT_INTERESTED)
-#: Funnel steps: (key, label, the history moves that show the step or a later one).
+#: Funnel steps: (key, label, which leads reached the step or a later one). The lifecycle verbs
+#: keep the milestones from the status history's moves (`leads.models.lead.MILESTONE_MOVES`).
 FUNNEL = (
     ("enquiry", "Enquiry", None),
-    (
-        "discovery",
-        "Discovery done",
-        (Move.COMPLETE_DISCOVERY, Move.SCHEDULE_INTRO_VISIT, *ATTENDED_MOVES, Move.RECORD_NO_SHOW, Move.CONVERT),
-    ),
-    ("scheduled", "IV scheduled", (Move.SCHEDULE_INTRO_VISIT, *ATTENDED_MOVES, Move.RECORD_NO_SHOW, Move.CONVERT)),
-    ("attended", "IV attended", (*ATTENDED_MOVES, Move.CONVERT)),
-    ("converted", "Converted", (Move.CONVERT,)),
+    ("discovery", "Discovery done", Q(discovery_reached_at__isnull=False)),
+    ("scheduled", "IV scheduled", Q(iv_scheduled_reached_at__isnull=False)),
+    ("attended", "IV attended", Q(iv_attended_at__isnull=False) | Q(converted_at__isnull=False)),
+    ("converted", "Converted", Q(converted_at__isnull=False)),
 )
-STEP_MOVES = {key: moves for key, _label, moves in FUNNEL}
+STEP_FILTERS = {key: reached for key, _label, reached in FUNNEL}
 #: Drill-down steps that are not funnel steps.
-EXTRA_STEPS = {"trial": ATTENDED_MOVES}
-FIRST_CONTACT_MOVES = (Move.ADD_FOLLOW_UP, Move.SCHEDULE_INTRO_VISIT)
+EXTRA_STEPS = {"trial": Q(iv_attended_at__isnull=False)}
 STAGES = [s for s in LeadStatus if s not in (LeadStatus.CONVERTED, LeadStatus.CLOSED_LOST)]
 
 DEFINITIONS = {
@@ -237,7 +230,7 @@ class FunnelCounts:
     def steps(self) -> list[dict]:
         values = [self.leads, self.discovery, self.scheduled, self.attended, self.converted]
         out = []
-        for i, (key, label, _moves) in enumerate(FUNNEL):
+        for i, (key, label, _reached) in enumerate(FUNNEL):
             out.append(
                 {
                     "key": key,
@@ -250,76 +243,85 @@ class FunnelCounts:
         return out
 
 
+#: The lead columns the figures statement reads (one row per lead).
+LEAD_COLUMNS = (
+    "center_id",
+    "source",
+    "created_at",
+    "status",
+    "closed_reason_category",
+    "status_changed_at",
+    *STAY_FIELDS.values(),
+    "repeat_stays",
+    "discovery_reached_at",
+    "iv_scheduled_reached_at",
+    "iv_attended_at",
+    "converted_at",
+    "first_contact_at",
+)
+
+
 def _figures_sql(base_sql: str) -> str:
-    """Every history-based figure in one statement, as rows tagged by their first column:
+    """Every figure but the follow-ups in one statement, as rows tagged by their first column:
     0 = counts by (center, source), 1 = overall counts and times, 2 = closure reasons,
     3 = time in stage.
 
-    `f` folds each lead's history into one row (how far it got, attended, converted, first
-    contact) with a hash aggregate; `st` sorts only the status changes to find when each stage
-    ended. Measured at 100,000 leads: keeping them apart costs less than sharing one windowed,
-    materialized scan. Parameters, in order: the base query's; the range start for the contact
-    attempts and for the history (nothing of a lead happens before it was created, so older
-    history is never read); now; the range start; the base query's again; the stale threshold.
+    One row per lead, never the status history: the lifecycle verbs keep each lead's milestones
+    (`Lead.discovery_reached_at` and the rest, see `leads.models.lead.MILESTONE_MOVES`), the days
+    of its first stay in each open status it left (`Lead.days_in_<status>`), its rare later stays
+    (`repeat_stays`, JSON) and when it entered its current status (`status_changed_at`).
+    Measured at 100,000 leads: unnesting a JSON list of every stay per lead cost more than the rest
+    of the statement together, hence the columns. Parameters, in order: the base query's; now; the
+    stale threshold.
     """
     days = sql.days_between
-    first_contact = (
-        "CASE WHEN f.step_at IS NULL THEN f.tap_at WHEN f.tap_at IS NULL THEN f.step_at "
-        "WHEN f.tap_at < f.step_at THEN f.tap_at ELSE f.step_at END"
-    )
-    history = LeadStatusChange._meta.db_table
-    attempts = ContactAttempt._meta.db_table
-    # How far along the funnel each move shows the lead got (0 = enquiry only): the funnel is
-    # monotone, so one MAX per lead answers every step.
-    rank = (
-        "CASE "
-        + " ".join(
-            f"WHEN h.action IN ({sql.literals(moves)}) THEN {4 - i}"
-            for i, (_key, _label, moves) in enumerate(reversed(FUNNEL[1:]))
-        )
-        + " ELSE 0 END"
-    )
-    flags = ", ".join(
-        f"CASE WHEN MAX({rank}) >= {i} THEN 1 ELSE 0 END AS r_{key}"
-        for i, (key, _label, _moves) in enumerate(FUNNEL[1:], start=1)
-    )
-    counts = (
-        "COUNT(*), SUM(r_discovery), SUM(r_scheduled), SUM(r_attended), SUM(r_converted), SUM(att), "
-        "SUM(att * r_converted)"
-    )
-    duration = days("COALESCE(w.next_at, %s)", "w.at")
+    none3 = "NULL, NULL, NULL"
 
     def real(expression: str) -> str:
         return f"CAST({expression} AS DOUBLE PRECISION)"
 
-    none3 = "NULL, NULL, NULL"
+    repeats_join, repeat_status, repeat_days = sql.json_pairs("r.repeat_stays", "s")
+
+    def stays(status: str, name: str) -> str:
+        # One aggregate per status over its own stays: no sort of every stay by status first.
+        return f"""
+    SELECT 3, NULL, '{status}', COUNT(*), SUM(x.cur), SUM(x.stuck), NULL, NULL, NULL, NULL,
+        {real(sql.median("x.d"))}, {real("AVG(x.d)")}, NULL, {none3}
+    FROM (
+        SELECT f.{name} AS d, 0 AS cur, 0 AS stuck FROM f WHERE f.{name} IS NOT NULL
+        UNION ALL SELECT now_in.d, 1, now_in.stuck FROM now_in WHERE now_in.status = '{status}'
+        UNION ALL SELECT rep.d, 0, 0 FROM rep WHERE rep.status = '{status}'
+    ) x"""
+
+    def flag(condition: str) -> str:
+        return f"CASE WHEN {condition} THEN 1 ELSE 0 END"
+
+    counts = (
+        "COUNT(*), SUM(r_discovery), SUM(r_scheduled), SUM(r_attended), SUM(r_converted), SUM(att), "
+        "SUM(att * r_converted)"
+    )
+
     return f"""
     WITH f AS (
-        -- One row per lead: how far it got, attended, converted and first contact; no sort needed.
-        SELECT MAX(b.center_id) AS center_id, MAX(b.source) AS source, MAX(b.created_at) AS created_at,
-            MAX(b.status) AS status, MAX(b.closed_reason_category) AS closed_reason_category, {flags},
-            MAX(CASE WHEN h.action IN ({sql.literals(ATTENDED_MOVES)}) THEN 1 ELSE 0 END) AS att,
-            MIN(CASE WHEN h.action = '{Move.CONVERT}' THEN h.at END) AS conv_at,
-            MIN(CASE WHEN h.action IN ({sql.literals(FIRST_CONTACT_MOVES)}) THEN h.at END) AS step_at,
-            MIN(ca.first_at) AS tap_at
-        FROM {history} h
-        JOIN ({base_sql}) b ON b.id = h.lead_id
-        LEFT JOIN (
-            SELECT a.lead_id, MIN(a.at) AS first_at FROM {attempts} a WHERE a.at >= %s GROUP BY a.lead_id
-        ) ca ON ca.lead_id = h.lead_id
-        WHERE h.at >= %s
-        GROUP BY h.lead_id
+        SELECT b.center_id, b.source, b.created_at, b.status, b.closed_reason_category, b.status_changed_at,
+            {", ".join(f"b.{name}" for name in STAY_FIELDS.values())}, b.repeat_stays,
+            {flag("b.discovery_reached_at IS NOT NULL")} AS r_discovery,
+            {flag("b.iv_scheduled_reached_at IS NOT NULL")} AS r_scheduled,
+            {flag("b.iv_attended_at IS NOT NULL OR b.converted_at IS NOT NULL")} AS r_attended,
+            {flag("b.converted_at IS NOT NULL")} AS r_converted,
+            {flag("b.iv_attended_at IS NOT NULL")} AS att,
+            b.converted_at AS conv_at, b.first_contact_at AS contact_at
+        FROM ({base_sql}) b
     ),
-    st AS (
-        -- Each entry into a status and when the lead left it: only status changes are sorted
-        -- (moves that keep the status never end a stage), the next change is the next row.
-        SELECT w.to_status, w.at, w.next_at, {duration} AS duration
-        FROM (
-            SELECT h.to_status, h.at, LEAD(h.at) OVER (PARTITION BY h.lead_id ORDER BY h.at, h.id) AS next_at
-            FROM {history} h
-            WHERE h.at >= %s AND h.from_status <> h.to_status AND h.lead_id IN (SELECT b0.id FROM ({base_sql}) b0)
-        ) w
-        WHERE w.to_status IN ({sql.literals(STAGES)})
+    now_in AS (
+        -- The stay each lead is in now, so far.
+        SELECT f.status, {days("%s", "f.status_changed_at")} AS d, {flag("f.status_changed_at < %s")} AS stuck
+        FROM f WHERE f.status IN ({sql.literals(STAGES)})
+    ),
+    rep AS (
+        -- Later stays in a status (a second visit, a reopened lead): few.
+        SELECT {repeat_status} AS status, {repeat_days} AS d
+        FROM (SELECT f.repeat_stays FROM f WHERE f.repeat_stays IS NOT NULL) r {repeats_join}
     )
     SELECT 0, center_id, source, {counts}, NULL, NULL, NULL, {none3}
     FROM f GROUP BY center_id, source
@@ -328,20 +330,14 @@ def _figures_sql(base_sql: str) -> str:
         {real(f"AVG({days('f.conv_at', 'f.created_at')})")},
         {real(sql.median(days("f.conv_at", "f.created_at")))},
         COUNT(f.conv_at),
-        {real(f"AVG({days(first_contact, 'f.created_at')})")},
-        {real(sql.median(days(first_contact, "f.created_at")))},
-        COUNT({first_contact})
+        {real(f"AVG({days('f.contact_at', 'f.created_at')})")},
+        {real(sql.median(days("f.contact_at", "f.created_at")))},
+        COUNT(f.contact_at)
     FROM f
     UNION ALL
     SELECT 2, NULL, closed_reason_category, COUNT(*), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, {none3}
     FROM f WHERE status = '{LeadStatus.CLOSED_LOST}' GROUP BY closed_reason_category
-    UNION ALL
-    SELECT 3, NULL, st.to_status, COUNT(*),
-        SUM(CASE WHEN st.next_at IS NULL THEN 1 ELSE 0 END),
-        SUM(CASE WHEN st.next_at IS NULL AND st.at < %s THEN 1 ELSE 0 END),
-        NULL, NULL, NULL, NULL,
-        {real(sql.median("st.duration"))}, {real("AVG(st.duration)")}, NULL, {none3}
-    FROM st GROUP BY st.to_status
+    UNION ALL{" UNION ALL".join(stays(status, name) for status, name in STAY_FIELDS.items())}
     """
 
 
@@ -411,11 +407,9 @@ def build(user: User, filters: Filters, *, now: datetime.datetime | None = None)
 def _build(user: User, filters: Filters, *, now: datetime.datetime | None = None) -> Dashboard:
     now = now or timezone.now()
     board = Dashboard(filters=filters, now=now)
-    fields = ("id", "center_id", "source", "created_at", "status", "closed_reason_category")
-    base_sql, base_params = filters.leads(user).order_by().values(*fields).query.sql_with_params()
-    start = sql.param(filters.start_at)
+    base_sql, base_params = filters.leads(user).order_by().values(*LEAD_COLUMNS).query.sql_with_params()
     stale_before = now - datetime.timedelta(days=STALE_AFTER_DAYS)
-    params = [*base_params, start, start, sql.param(now), start, *base_params, sql.param(stale_before)]
+    params = [*base_params, sql.param(now), sql.param(stale_before)]
     with connection.cursor() as cursor:
         cursor.execute(_figures_sql(base_sql), params)
         rows = cursor.fetchall()
@@ -545,14 +539,14 @@ def drill_down(user: User, filters: Filters, query, *, now: datetime.datetime | 
         return _follow_up_leads(user, filters, query, now)
     leads = filters.leads(user)
     label = "Leads created"
-    moves = STEP_MOVES.get(step) or EXTRA_STEPS.get(step)
-    if moves:
-        leads = leads.filter(Exists(LeadStatusChange.objects.filter(lead=OuterRef("pk"), action__in=moves)))
-        label = dict((k, lbl) for k, lbl, _m in FUNNEL).get(step, "Attended an intro visit")
-        if step in STEP_MOVES:
+    reached = STEP_FILTERS.get(step) or EXTRA_STEPS.get(step)
+    if reached:
+        leads = leads.filter(reached)
+        label = dict((k, lbl) for k, lbl, _r in FUNNEL).get(step, "Attended an intro visit")
+        if step in STEP_FILTERS:
             label = f"Reached “{label}” or later"
     if query.get("converted") == "1":
-        leads = leads.filter(Exists(LeadStatusChange.objects.filter(lead=OuterRef("pk"), action=Move.CONVERT)))
+        leads = leads.filter(converted_at__isnull=False)
         label += ", converted"
     if query.get("stage") in LeadStatus.values:
         status = LeadStatus(query["stage"])

@@ -25,6 +25,24 @@ def median(expression: str) -> str:
     return f"insights_median({expression})"
 
 
+def json_pairs(column: str, alias: str) -> tuple[str, str, str]:
+    """Unnest a JSON list of `[text, number]` pairs held in `column`, one row per pair.
+
+    Returns (the join to append after the table, the text expression, the number expression).
+    """
+    if connection.vendor == "postgresql":
+        return (
+            f"CROSS JOIN LATERAL jsonb_array_elements({column}) AS {alias}(v)",
+            f"({alias}.v ->> 0)",
+            f"CAST({alias}.v ->> 1 AS DOUBLE PRECISION)",
+        )
+    return (
+        f"JOIN json_each({column}) AS {alias}",
+        f"json_extract({alias}.value, '$[0]')",
+        f"json_extract({alias}.value, '$[1]')",
+    )
+
+
 def literals(values) -> str:
     """`'a', 'b'` for code constants (enum values); anything else is refused, never quoted."""
     values = [str(v) for v in values]

@@ -37,7 +37,7 @@ from leads.models import (
     Parent,
     ParentExpectation,
 )
-from leads.models.lead import MILESTONE_MOVES, OPEN_STATUSES, format_enquiry_id
+from leads.models.lead import MILESTONE_MOVES, OPEN_STATUSES, STAY_FIELDS, format_enquiry_id
 
 S = LeadStatus
 
@@ -376,8 +376,8 @@ def _write_chunk(
                 enrollment=enrollments.get(i),
                 converted_at=step_at.get(Move.CONVERT),
                 status_changed_at=last_at,
-                stage_stints=_stints(plan),
                 **_milestones(plan),
+                **_stays(plan),
                 assigned_to=rng.choice(assignees),
                 created_by=by,
                 updated_by=by,
@@ -467,15 +467,20 @@ def _milestones(plan: _Plan) -> dict[str, datetime.datetime | None]:
     }
 
 
-def _stints(plan: _Plan) -> list[list]:
-    """The open statuses the lead left and the days spent in each, as `Lead._transition` records them."""
-    stints, status, since = [], S.ENQUIRY_RECEIVED, plan.created_at
+def _stays(plan: _Plan) -> dict:
+    """The days spent in each open status the lead left, as `Lead._transition` records them."""
+    stays: dict = {}
+    status, since = S.ENQUIRY_RECEIVED, plan.created_at
     for _move, to, at in plan.steps:
         if to != status:
             if status in OPEN_STATUSES:
-                stints.append([status, (at - since).total_seconds() / 86400])
+                days = (at - since).total_seconds() / 86400
+                if STAY_FIELDS[status] not in stays:
+                    stays[STAY_FIELDS[status]] = days
+                else:
+                    stays["repeat_stays"] = [*stays.get("repeat_stays", []), [status, days]]
             status, since = to, at
-    return stints
+    return stays
 
 
 def _visit_time(rng, scheduled_on, now, center, *, future: bool) -> datetime.datetime:

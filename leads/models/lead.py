@@ -175,6 +175,9 @@ MILESTONE_MOVES: dict[str, tuple[str, ...]] = {
     "first_contact_at": (Move.ADD_FOLLOW_UP, Move.SCHEDULE_INTRO_VISIT),
 }
 
+#: Where the days of a lead's first stay in each open status are kept (see Lead.repeat_stays).
+STAY_FIELDS: dict[str, str] = {status: f"days_in_{status.lower()}" for status in OPEN_STATUSES}
+
 #: The role permission each move needs (see accounts.models.ROLE_ACTIONS).
 MOVE_PERMISSION: dict[str, str] = {
     Move.CREATE_ENQUIRY: Action.CREATE_ENQUIRY,
@@ -295,9 +298,16 @@ class Lead(models.Model):
     iv_scheduled_reached_at = models.DateTimeField(null=True, blank=True, editable=False)
     iv_attended_at = models.DateTimeField(null=True, blank=True, editable=False)
     first_contact_at = models.DateTimeField(null=True, blank=True, editable=False)
-    #: Every open status the lead has left, with the days it spent there: `[[status, days], ...]`
-    #: (the current stay is `status` since `status_changed_at`). Time in stage without the history.
-    stage_stints = models.JSONField(default=list, blank=True, editable=False)
+    # Time in stage without the history: the days of the lead's first stay in each open status it
+    # has left (STAY_FIELDS), its later stays in `repeat_stays` as `[[status, days], ...]` (rare:
+    # a second visit, a reopened lead), and the stay it is in now is `status` since `status_changed_at`.
+    days_in_enquiry_received = models.FloatField(null=True, blank=True, editable=False)
+    days_in_discovery_completed = models.FloatField(null=True, blank=True, editable=False)
+    days_in_iv_scheduled = models.FloatField(null=True, blank=True, editable=False)
+    days_in_iv_completed = models.FloatField(null=True, blank=True, editable=False)
+    days_in_iv_no_show = models.FloatField(null=True, blank=True, editable=False)
+    days_in_follow_up_pending = models.FloatField(null=True, blank=True, editable=False)
+    repeat_stays = models.JSONField(null=True, blank=True, default=None, editable=False)
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="assigned_leads"
     )
@@ -372,7 +382,10 @@ class Lead(models.Model):
             if to_status != from_status:
                 if from_status in OPEN_STATUSES:
                     days = (now - lead.status_changed_at).total_seconds() / 86400
-                    lead.stage_stints = [*lead.stage_stints, [from_status, days]]
+                    if getattr(lead, STAY_FIELDS[from_status]) is None:
+                        setattr(lead, STAY_FIELDS[from_status], days)
+                    else:
+                        lead.repeat_stays = [*(lead.repeat_stays or []), [from_status, days]]
                 lead.status_changed_at = now
             for name, moves in MILESTONE_MOVES.items():
                 reached = getattr(lead, name)
