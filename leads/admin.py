@@ -22,6 +22,7 @@ from leads.models import (
     LeadStatusChange,
     LifecycleError,
     Parent,
+    ParentExpectation,
 )
 
 #: Center filter listing only the centers present in the (already scoped) list.
@@ -90,8 +91,19 @@ class CloseForm(forms.Form):
     reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
 
 
+class LeadAdminForm(forms.ModelForm):
+    parent_expectations = forms.MultipleChoiceField(
+        choices=ParentExpectation.choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+    class Meta:
+        model = Lead
+        fields = ["source", "assigned_to", "school", "preferred_schedule", "parent_expectations", "discovery_notes"]
+
+
 @admin.register(Lead)
 class LeadAdmin(ScopedAdmin):
+    form = LeadAdminForm
     list_display = ["enquiry_id", "child", "status", "source", "assigned_to", "center", "created_at"]
     list_filter = ["status", "source", AssigneeFilter, "created_at", CENTER_FILTER]
     list_select_related = ["child", "assigned_to", "center"]

@@ -85,7 +85,8 @@ class IntroVisit(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Intro visit {self.scheduled_at:%d %b %Y %H:%M} · {self.batch}"
+        when = timezone.localtime(self.scheduled_at, self.lead.center.tzinfo) if self.lead_id else self.scheduled_at
+        return f"Intro visit {when:%d %b %Y %H:%M} · {self.batch}"
 
     @property
     def state(self) -> str:

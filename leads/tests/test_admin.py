@@ -64,7 +64,7 @@ def test_editing_details_in_admin_cannot_move_status(client, c, tlgc_lead):
         "assigned_to": c.counselor.pk,
         "school": "",
         "preferred_schedule": "",
-        "parent_expectations": "[]",
+        "parent_expectations": ["confidence", "motor_skills"],
         "discovery_notes": "",
         "status": "CONVERTED",
     }
@@ -74,6 +74,7 @@ def test_editing_details_in_admin_cannot_move_status(client, c, tlgc_lead):
     assert response.status_code == 302, response.content[:2000]
     tlgc_lead.refresh_from_db()
     assert tlgc_lead.source == "EVENT" and tlgc_lead.status == LeadStatus.ENQUIRY_RECEIVED
+    assert tlgc_lead.parent_expectations == ["confidence", "motor_skills"]
 
 
 def test_close_action_asks_for_reason_then_closes(client, c, tlgc_lead):
