@@ -261,50 +261,74 @@ LEAD_COLUMNS = (
 )
 
 
+#: Columns of the one row of overall figures, after the 7 funnel counts: conversion and first
+#: contact (avg, median, n), then per open status: stays, in it now, stuck, median, avg.
+STAGE_COLUMNS = 5
+WIDTH = 7 + 6 + STAGE_COLUMNS * len(STAY_FIELDS)
+
+
+def _row(kind: int, group: str, second: str, values: list[str]) -> str:
+    """`SELECT kind, group, second, values…` padded with NULLs to the statement's width."""
+    return f"SELECT {kind}, {group}, {second}, {', '.join([*values, *['NULL'] * (WIDTH - len(values))])}"
+
+
 def _figures_sql(base_sql: str) -> str:
     """Every figure but the follow-ups in one statement, as rows tagged by their first column:
-    0 = counts by (center, source), 1 = overall counts and times, 2 = closure reasons,
-    3 = time in stage.
+    0 = counts by (center, source), 1 = overall counts, times and time in stage, 2 = closure reasons.
 
     One row per lead, never the status history: the lifecycle verbs keep each lead's milestones
     (`Lead.discovery_reached_at` and the rest, see `leads.models.lead.MILESTONE_MOVES`), the days
     of its first stay in each open status it left (`Lead.days_in_<status>`), its rare later stays
     (`repeat_stays`, JSON) and when it entered its current status (`status_changed_at`).
-    Measured at 100,000 leads: unnesting a JSON list of every stay per lead cost more than the rest
-    of the statement together, hence the columns. Parameters, in order: the base query's; now; the
-    stale threshold.
+
+    Time in stage takes one pass: each lead row carries, per status, its first stay (or the one it
+    is in now); the rare second stays come as extra rows (`lead` = 0) under the same columns, so
+    every median sorts only its own status's stays. Measured at 100,000 leads, unnesting a JSON
+    list of every stay cost more than the rest of the statement, and grouping the stays by status
+    cost a sort of all of them. Parameters, in order: now; the stale threshold; the base query's.
     """
     days = sql.days_between
-    none3 = "NULL, NULL, NULL"
-
-    def real(expression: str) -> str:
-        return f"CAST({expression} AS DOUBLE PRECISION)"
-
+    stays = list(STAY_FIELDS.items())
     repeats_join, repeat_status, repeat_days = sql.json_pairs("r.repeat_stays", "s")
-
-    def stays(status: str, name: str) -> str:
-        # One aggregate per status over its own stays: no sort of every stay by status first.
-        return f"""
-    SELECT 3, NULL, '{status}', COUNT(*), SUM(x.cur), SUM(x.stuck), NULL, NULL, NULL, NULL,
-        {real(sql.median("x.d"))}, {real("AVG(x.d)")}, NULL, {none3}
-    FROM (
-        SELECT f.{name} AS d, 0 AS cur, 0 AS stuck FROM f WHERE f.{name} IS NOT NULL
-        UNION ALL SELECT now_in.d, 1, now_in.stuck FROM now_in WHERE now_in.status = '{status}'
-        UNION ALL SELECT rep.d, 0, 0 FROM rep WHERE rep.status = '{status}'
-    ) x"""
 
     def flag(condition: str) -> str:
         return f"CASE WHEN {condition} THEN 1 ELSE 0 END"
 
-    counts = (
-        "COUNT(*), SUM(r_discovery), SUM(r_scheduled), SUM(r_attended), SUM(r_converted), SUM(att), "
-        "SUM(att * r_converted)"
-    )
+    def real(expression: str) -> str:
+        return f"CAST({expression} AS DOUBLE PRECISION)"
 
+    flags = ["r_discovery", "r_scheduled", "r_attended", "r_converted", "att"]
+    counts = ["SUM(x.lead)", *(f"SUM(x.{name})" for name in flags), "SUM(x.att * x.r_converted)"]
+    first_stay = [
+        f"COALESCE(f.{name}, CASE WHEN f.status = '{status}' THEN f.now_days END) AS v{i}"
+        for i, (status, name) in enumerate(stays)
+    ]
+    again_now = [f"CASE WHEN f.status = '{status}' THEN f.now_days END" for status, _name in stays]
+    again_before = [f"CASE WHEN rep.status = '{status}' THEN rep.d END" for status, _name in stays]
+    back_in = " OR ".join(f"(f.status = '{status}' AND f.{name} IS NOT NULL)" for status, name in stays)
+    no_lead = "0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
+    overall = [
+        *counts,
+        real(f"AVG({days('x.conv_at', 'x.created_at')})"),
+        real(sql.median(days("x.conv_at", "x.created_at"))),
+        "COUNT(x.conv_at)",
+        real(f"AVG({days('x.contact_at', 'x.created_at')})"),
+        real(sql.median(days("x.contact_at", "x.created_at"))),
+        "COUNT(x.contact_at)",
+    ]
+    for i, (status, _name) in enumerate(stays):
+        overall += [
+            f"COUNT(x.v{i})",
+            f"SUM(CASE WHEN x.status = '{status}' THEN 1 ELSE 0 END)",
+            f"SUM(CASE WHEN x.status = '{status}' THEN x.stuck ELSE 0 END)",
+            real(sql.median(f"x.v{i}")),
+            real(f"AVG(x.v{i})"),
+        ]
     return f"""
     WITH f AS (
-        SELECT b.center_id, b.source, b.created_at, b.status, b.closed_reason_category, b.status_changed_at,
-            {", ".join(f"b.{name}" for name in STAY_FIELDS.values())}, b.repeat_stays,
+        SELECT b.center_id, b.source, b.created_at, b.status, b.closed_reason_category,
+            {days("%s", "b.status_changed_at")} AS now_days, {flag("b.status_changed_at < %s")} AS stuck,
+            {", ".join(f"b.{name}" for _status, name in stays)}, b.repeat_stays,
             {flag("b.discovery_reached_at IS NOT NULL")} AS r_discovery,
             {flag("b.iv_scheduled_reached_at IS NOT NULL")} AS r_scheduled,
             {flag("b.iv_attended_at IS NOT NULL OR b.converted_at IS NOT NULL")} AS r_attended,
@@ -313,31 +337,31 @@ def _figures_sql(base_sql: str) -> str:
             b.converted_at AS conv_at, b.first_contact_at AS contact_at
         FROM ({base_sql}) b
     ),
-    now_in AS (
-        -- The stay each lead is in now, so far.
-        SELECT f.status, {days("%s", "f.status_changed_at")} AS d, {flag("f.status_changed_at < %s")} AS stuck
-        FROM f WHERE f.status IN ({sql.literals(STAGES)})
-    ),
     rep AS (
-        -- Later stays in a status (a second visit, a reopened lead): few.
+        -- Later stays the lead left (a second visit, a reopened lead): few.
         SELECT {repeat_status} AS status, {repeat_days} AS d
         FROM (SELECT f.repeat_stays FROM f WHERE f.repeat_stays IS NOT NULL) r {repeats_join}
+    ),
+    x AS (
+        -- Each lead with, per open status, its first stay (left, or the one it is in now) ...
+        SELECT 1 AS lead, {", ".join(f"f.{name}" for name in flags)}, f.conv_at, f.contact_at, f.created_at,
+            f.status, f.stuck, {", ".join(first_stay)}
+        FROM f
+        UNION ALL
+        -- ... a lead back in a status it had left: the stay it is in now ...
+        SELECT {no_lead}, {", ".join(again_now)} FROM f WHERE {back_in}
+        UNION ALL
+        -- ... and its later stays it left.
+        SELECT {no_lead}, {", ".join(again_before)} FROM rep
     )
-    SELECT 0, center_id, source, {counts}, NULL, NULL, NULL, {none3}
+    {_row(0, "center_id", "source", ["COUNT(*)", *(f"SUM({name})" for name in flags), "SUM(att * r_converted)"])}
     FROM f GROUP BY center_id, source
     UNION ALL
-    SELECT 1, NULL, NULL, {counts},
-        {real(f"AVG({days('f.conv_at', 'f.created_at')})")},
-        {real(sql.median(days("f.conv_at", "f.created_at")))},
-        COUNT(f.conv_at),
-        {real(f"AVG({days('f.contact_at', 'f.created_at')})")},
-        {real(sql.median(days("f.contact_at", "f.created_at")))},
-        COUNT(f.contact_at)
-    FROM f
+    {_row(1, "NULL", "NULL", overall)}
+    FROM x
     UNION ALL
-    SELECT 2, NULL, closed_reason_category, COUNT(*), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, {none3}
+    {_row(2, "NULL", "closed_reason_category", ["COUNT(*)"])}
     FROM f WHERE status = '{LeadStatus.CLOSED_LOST}' GROUP BY closed_reason_category
-    UNION ALL{" UNION ALL".join(stays(status, name) for status, name in STAY_FIELDS.items())}
     """
 
 
@@ -409,43 +433,44 @@ def _build(user: User, filters: Filters, *, now: datetime.datetime | None = None
     board = Dashboard(filters=filters, now=now)
     base_sql, base_params = filters.leads(user).order_by().values(*LEAD_COLUMNS).query.sql_with_params()
     stale_before = now - datetime.timedelta(days=STALE_AFTER_DAYS)
-    params = [*base_params, sql.param(now), sql.param(stale_before)]
+    params = [sql.param(now), sql.param(stale_before), *base_params]
     with connection.cursor() as cursor:
         cursor.execute(_figures_sql(base_sql), params)
         rows = cursor.fetchall()
 
     closed: dict[str, int] = {}
-    stages: dict[str, tuple] = {}
     for row in rows:
-        kind = row[0]
+        kind, values = row[0], row[3:]
         if kind in (0, 1):
-            counts = FunnelCounts(*(int(v or 0) for v in row[3:10]))
+            counts = FunnelCounts(*(int(v or 0) for v in values[:7]))
         if kind == 0:
             board.by_source.setdefault(row[2], FunnelCounts()).add(counts)
             board.by_center.setdefault(row[1], FunnelCounts()).add(counts)
         elif kind == 1:
             board.total = counts
-            board.time_to_conversion = {"avg": _round(row[10]), "median": _round(row[11]), "n": int(row[12] or 0)}
-            board.first_contact = {"avg": _round(row[13]), "median": _round(row[14]), "n": int(row[15] or 0)}
-        elif kind == 2:
-            closed[row[2] or ""] = int(row[3])
-        elif kind == 3:
-            stages[row[2]] = (int(row[3]), int(row[4] or 0), int(row[5] or 0), _round(row[10]), _round(row[11]))
-
-    for status in STAGES:
-        entries, in_now, stuck, median, avg = stages.get(status.value, (0, 0, 0, None, None))
-        board.stages.append(
-            {
-                "status": status.value,
-                "label": status.label,
-                "entries": entries,
-                "median": median,
-                "avg": avg,
-                "now": in_now,
-                "stuck": stuck,
-                "stale": median is not None and median > STALE_AFTER_DAYS,
+            board.time_to_conversion = {
+                "avg": _round(values[7]),
+                "median": _round(values[8]),
+                "n": int(values[9] or 0),
             }
-        )
+            board.first_contact = {"avg": _round(values[10]), "median": _round(values[11]), "n": int(values[12] or 0)}
+            for i, status in enumerate(STAY_FIELDS):
+                entries, in_now, stuck, median, avg = values[13 + STAGE_COLUMNS * i : 13 + STAGE_COLUMNS * (i + 1)]
+                board.stages.append(
+                    {
+                        "status": status,
+                        "label": LeadStatus(status).label,
+                        "entries": int(entries or 0),
+                        "median": _round(median),
+                        "avg": _round(avg),
+                        "now": int(in_now or 0),
+                        "stuck": int(stuck or 0),
+                        "stale": median is not None and _round(median) > STALE_AFTER_DAYS,
+                    }
+                )
+        elif kind == 2:
+            closed[row[2] or ""] = int(values[0])
+
     total_closed = sum(closed.values())
     board.closures = [
         {
