@@ -262,8 +262,8 @@ LEAD_COLUMNS = (
 
 
 #: Columns of the one row of overall figures, after the 7 funnel counts: conversion and first
-#: contact (avg, median, n), then per open status: stays, in it now, stuck, median, avg.
-STAGE_COLUMNS = 5
+#: contact (avg, median, n), then per open status: stays, median, avg.
+STAGE_COLUMNS = 3
 WIDTH = 7 + 6 + STAGE_COLUMNS * len(STAY_FIELDS)
 
 
@@ -274,7 +274,8 @@ def _row(kind: int, group: str, second: str, values: list[str]) -> str:
 
 def _figures_sql(base_sql: str) -> str:
     """Every figure but the follow-ups in one statement, as rows tagged by their first column:
-    0 = counts by (center, source), 1 = overall counts, times and time in stage, 2 = closure reasons.
+    0 = counts by (center, source), 1 = overall counts, times and time in stage, 2 = leads by
+    (status, closure reason): in each status now, stuck there, and the closure reasons.
 
     One row per lead, never the status history: the lifecycle verbs keep each lead's milestones
     (`Lead.discovery_reached_at` and the rest, see `leads.models.lead.MILESTONE_MOVES`), the days
@@ -317,14 +318,8 @@ def _figures_sql(base_sql: str) -> str:
         real(sql.median(days("x.contact_at", "x.created_at"))),
         "COUNT(x.contact_at)",
     ]
-    for i, (status, _name) in enumerate(stays):
-        overall += [
-            f"COUNT(x.v{i})",
-            f"SUM(CASE WHEN x.status = '{status}' THEN 1 ELSE 0 END)",
-            f"SUM(CASE WHEN x.status = '{status}' THEN x.stuck ELSE 0 END)",
-            real(sql.median(f"x.v{i}")),
-            real(f"AVG(x.v{i})"),
-        ]
+    for i in range(len(stays)):
+        overall += [f"COUNT(x.v{i})", real(sql.median(f"x.v{i}")), real(f"AVG(x.v{i})")]
     return f"""
     WITH f AS (
         SELECT b.center_id, b.source, b.created_at, b.status, b.closed_reason_category,
@@ -361,8 +356,8 @@ def _figures_sql(base_sql: str) -> str:
     {_row(1, "NULL", "NULL", overall)}
     FROM x
     UNION ALL
-    {_row(2, "NULL", "closed_reason_category", ["COUNT(*)"])}
-    FROM f WHERE status = '{LeadStatus.CLOSED_LOST}' GROUP BY closed_reason_category
+    {_row(2, "NULL", "status || ':' || closed_reason_category", ["COUNT(*)", "SUM(stuck)"])}
+    FROM f GROUP BY status, closed_reason_category
     """
 
 
@@ -440,6 +435,8 @@ def _build(user: User, filters: Filters, *, now: datetime.datetime | None = None
         rows = cursor.fetchall()
 
     closed: dict[str, int] = {}
+    in_status: dict[str, tuple[int, int]] = {}  # status: (leads in it now, of them stuck)
+    stays: list[tuple] = []
     for row in rows:
         kind, values = row[0], row[3:]
         if kind in (0, 1):
@@ -455,22 +452,27 @@ def _build(user: User, filters: Filters, *, now: datetime.datetime | None = None
                 "n": int(values[9] or 0),
             }
             board.first_contact = {"avg": _round(values[10]), "median": _round(values[11]), "n": int(values[12] or 0)}
-            for i, status in enumerate(STAY_FIELDS):
-                entries, in_now, stuck, median, avg = values[13 + STAGE_COLUMNS * i : 13 + STAGE_COLUMNS * (i + 1)]
-                board.stages.append(
-                    {
-                        "status": status,
-                        "label": LeadStatus(status).label,
-                        "entries": int(entries or 0),
-                        "median": _round(median),
-                        "avg": _round(avg),
-                        "now": int(in_now or 0),
-                        "stuck": int(stuck or 0),
-                        "stale": median is not None and _round(median) > STALE_AFTER_DAYS,
-                    }
-                )
+            stays = [values[13 + STAGE_COLUMNS * i : 13 + STAGE_COLUMNS * (i + 1)] for i in range(len(STAY_FIELDS))]
         elif kind == 2:
-            closed[row[2] or ""] = int(values[0])
+            status, category = row[2].split(":")
+            now_in, stuck = in_status.get(status, (0, 0))
+            in_status[status] = (now_in + int(values[0]), stuck + int(values[1] or 0))
+            if status == LeadStatus.CLOSED_LOST:
+                closed[category] = int(values[0])
+    for status, (entries, median, avg) in zip(STAY_FIELDS, stays, strict=True):
+        now_in, stuck = in_status.get(status, (0, 0))
+        board.stages.append(
+            {
+                "status": status,
+                "label": LeadStatus(status).label,
+                "entries": int(entries or 0),
+                "median": _round(median),
+                "avg": _round(avg),
+                "now": now_in,
+                "stuck": stuck,
+                "stale": median is not None and _round(median) > STALE_AFTER_DAYS,
+            }
+        )
 
     total_closed = sum(closed.values())
     board.closures = [
