@@ -46,8 +46,6 @@ class ApiClient:
 @pytest.fixture(autouse=True)
 def api_settings(settings):
     settings.ROOT_URLCONF = "api.tests.urls"
-    # The personas' passwords are hashed on every test; the production hasher takes ~0.3 s each.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -14,11 +14,6 @@ URL = reverse("leads:enquiry_new")
 VALIDATE = reverse("leads:enquiry_validate")
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def form_data(**overrides):
     data = {
         "child_first_name": "Mehr",

@@ -10,12 +10,6 @@ from leads.tests.factories import UserFactory, make_lead
 from leads.views.session import SESSION_KEY
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # The personas' passwords are hashed once per test: PBKDF2 would cost a second per user.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def test_login_page_renders_the_form(client, db):
     response = client.get(reverse("login"))
     assert response.status_code == 200

@@ -25,11 +25,6 @@ from leads.models import (
 from leads.tests.factories import BatchFactory, EnrollmentFactory, make_lead
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def page_url(lead):
     return reverse("leads:lead_detail", args=[lead.pk])
 

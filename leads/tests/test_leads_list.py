@@ -16,11 +16,6 @@ URL = reverse("leads:lead_list")
 CSV_URL = reverse("leads:lead_csv")
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def family(c, b):
     """Two TLGC leads and one TLGB lead with recognisable names and phones."""

@@ -6,23 +6,11 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from leads.models import LeadStatus
+from leads.tests.browser import login
 from leads.tests.factories import make_lead
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 S = LeadStatus
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def login(page: Page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "demo-pass-123")
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
 
 
 def test_drag_to_an_allowed_column_moves_the_card(page: Page, live_server, c):

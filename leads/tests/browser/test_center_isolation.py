@@ -8,11 +8,6 @@ from leads.tests.factories import make_lead
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def test_tlgb_counselor_cannot_see_tlgc_data(page: Page, live_server, c, b):
     tlgc_lead = make_lead(
         c.center,
