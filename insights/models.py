@@ -42,7 +42,7 @@ class Notification(models.Model):
     title = models.CharField(max_length=200)
     body = models.TextField(blank=True)
     url = models.CharField(max_length=300, blank=True)
-    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    lead = models.ForeignKey("leads.Lead", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
 
@@ -135,7 +135,7 @@ class ContactAttemptQuerySet(models.QuerySet):
 class ContactAttempt(models.Model):
     """A tap on a call or WhatsApp link: part of the lead's timeline, feeds time to first contact."""
 
-    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="contact_attempts")
+    lead = models.ForeignKey("leads.Lead", on_delete=models.PROTECT, related_name="contact_attempts")
     channel = models.CharField(max_length=10, choices=ContactChannel)
     template = models.CharField(max_length=16, blank=True)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")

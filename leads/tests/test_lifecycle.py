@@ -545,3 +545,17 @@ def test_demo_visits_happen_before_their_outcome(c):
         recorded = visit.lead.status_changes.filter(action__startswith="record_").get().at
         scheduled = visit.lead.status_changes.filter(action=Move.SCHEDULE_INTRO_VISIT).get().at
         assert scheduled <= visit.scheduled_at <= recorded
+
+
+def test_every_foreign_key_to_a_lead_protects_it():
+    from django.apps import apps
+    from django.db import models
+
+    pointing = {
+        f"{model.__name__}.{field.name}": field.remote_field.on_delete
+        for model in apps.get_models()
+        for field in model._meta.get_fields()
+        if isinstance(field, models.ForeignKey) and field.related_model is Lead
+    }
+    assert len(pointing) >= 6  # visits, follow-ups, history, notes, contact attempts, notifications
+    assert {name: rule for name, rule in pointing.items() if rule is not models.PROTECT} == {}
