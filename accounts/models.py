@@ -32,6 +32,21 @@ class CenterQuerySet(models.QuerySet):
         return self.filter(memberships__user=user, memberships__permission__codename=MEMBERSHIP_PERM).distinct()
 
 
+class CenterScopedQuerySet(models.QuerySet):
+    """Tenant data: `for_user` keeps the rows of the centers the user works in (all for super admins).
+
+    `center_lookup` is the path from the model to its Center; this is the one scoping rule that
+    pages, admin and the API share.
+    """
+
+    center_lookup = "center"
+
+    def for_user(self, user):
+        if getattr(user, "is_authenticated", False) and user.is_active and user.is_super_admin:
+            return self.all()
+        return self.filter(**{f"{self.center_lookup}__in": Center.objects.for_user(user)})
+
+
 class Center(models.Model):
     name = models.CharField(max_length=120)
     code = models.CharField(

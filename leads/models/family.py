@@ -6,6 +6,7 @@ import datetime
 
 from django.db import models
 
+from accounts.models import CenterScopedQuerySet
 from leads.phones import display_phone, validate_phone
 
 
@@ -15,11 +16,8 @@ class Gender(models.TextChoices):
     OTHER = "Other", "Other"
 
 
-class FamilyQuerySet(models.QuerySet):
-    def for_user(self, user):
-        from accounts.models import Center
-
-        return self.filter(center__in=Center.objects.for_user(user))
+class FamilyQuerySet(CenterScopedQuerySet):
+    """Children, parents, batches and enrollments: scoped by their own center."""
 
 
 class Parent(models.Model):

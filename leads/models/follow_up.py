@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
-from accounts.models import Action, Center
+from accounts.models import Action, CenterScopedQuerySet
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -30,11 +30,8 @@ class FollowUpOutcome(models.TextChoices):
     SCHEDULED_IV = "SCHEDULED_IV", "Intro visit scheduled"
 
 
-class FollowUpQuerySet(models.QuerySet):
-    def for_user(self, user) -> FollowUpQuerySet:
-        if getattr(user, "is_authenticated", False) and user.is_active and user.is_super_admin:
-            return self.all()
-        return self.filter(lead__center__in=Center.objects.for_user(user))
+class FollowUpQuerySet(CenterScopedQuerySet):
+    center_lookup = "lead__center"
 
     def pending(self) -> FollowUpQuerySet:
         return self.filter(status=FollowUpStatus.PENDING)

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
-from accounts.models import Center
+from accounts.models import CenterScopedQuerySet
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -34,11 +34,8 @@ def _outcome_moves() -> dict[str, str]:
     }
 
 
-class IntroVisitQuerySet(models.QuerySet):
-    def for_user(self, user) -> IntroVisitQuerySet:
-        if getattr(user, "is_authenticated", False) and user.is_active and user.is_super_admin:
-            return self.all()
-        return self.filter(lead__center__in=Center.objects.for_user(user))
+class IntroVisitQuerySet(CenterScopedQuerySet):
+    center_lookup = "lead__center"
 
     def awaiting_outcome(self) -> IntroVisitQuerySet:
         return self.filter(outcome__isnull=True, cancelled_at__isnull=True)

@@ -19,7 +19,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import Action, Center
+from accounts.models import Action, Center, CenterScopedQuerySet
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -252,13 +252,7 @@ def format_enquiry_id(code: str, number: int) -> str:
     return f"{code}{number:04d}"  # TLGC0001 … TLGC9999, then TLGC10000
 
 
-class LeadQuerySet(models.QuerySet):
-    def for_user(self, user) -> LeadQuerySet:
-        """Leads of the centers `user` works in: the only way views, admin and API read leads."""
-        if getattr(user, "is_authenticated", False) and user.is_active and user.is_super_admin:
-            return self.all()
-        return self.filter(center__in=Center.objects.for_user(user))
-
+class LeadQuerySet(CenterScopedQuerySet):
     def open(self) -> LeadQuerySet:
         return self.filter(status__in=OPEN_STATUSES)
 
