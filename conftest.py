@@ -16,6 +16,8 @@ def pytest_configure(config):
     settings.STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
     # Each persona hashes a password; the real hasher costs ~0.3 s a user, MD5 is fine in tests.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Many tests (and the fuzzer) ask for tokens; the throttle has its own test.
+    settings.API_TOKEN_RATE = "100000/m"
 
 
 @pytest.fixture

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.http import HttpRequest
 from ninja import Router
 from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer
+from ninja.throttling import AnonRateThrottle
 
 from api.models import ApiToken
 from api.schemas import ErrorOut, TokenIn, TokenOut, ValidationErrorOut
@@ -20,13 +22,32 @@ class TokenAuth(HttpBearer):
         return user
 
 
+class TokenThrottle(AnonRateThrottle):
+    """Password guessing on the token endpoint: `API_TOKEN_RATE` attempts per client address.
+
+    The rate is read per request so deployments (and tests) set it in settings; counts live in
+    Django's cache (`CACHE_URL`: Redis shares them between gunicorn workers).
+    """
+
+    scope = "api_token"
+
+    def __init__(self):
+        super().__init__(rate="10/m")
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        self.rate = getattr(settings, "API_TOKEN_RATE", "10/m")
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request)
+
+
 router = Router(tags=["auth"])
 
 
 @router.post(
     "/auth/token",
     auth=None,
-    response={200: TokenOut, 400: ErrorOut, 401: ErrorOut, 422: ValidationErrorOut},
+    throttle=[TokenThrottle()],
+    response={200: TokenOut, 400: ErrorOut, 401: ErrorOut, 422: ValidationErrorOut, 429: ErrorOut},
     summary="Get an API token",
 )
 def issue_token(request: HttpRequest, payload: TokenIn):

@@ -87,6 +87,11 @@ else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
+# Local memory by default; CACHE_URL=redis://127.0.0.1:6379/0 shares throttling counts between workers.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Attempts at POST /api/v1/auth/token per client address (password guessing).
+API_TOKEN_RATE = env("API_TOKEN_RATE", default="10/m")
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

@@ -115,3 +115,21 @@ def test_center_admin_sees_only_their_centers_tokens(c, b):
 
     assert str(c.counselor) in listing
     assert str(b.counselor) not in listing
+
+
+def test_token_endpoint_throttles_password_guessing(c, settings):
+    import json
+
+    from django.core.cache import cache
+    from django.test import Client
+
+    cache.clear()
+    settings.API_TOKEN_RATE = "3/m"
+    client = Client()
+    body = json.dumps({"username": c.counselor.username, "password": "wrong"})
+    codes = [client.post("/api/v1/auth/token", body, content_type="application/json").status_code for _ in range(4)]
+    assert codes == [401, 401, 401, 429]
+    right = json.dumps({"username": c.counselor.username, "password": "demo-pass-123"})
+    response = client.post("/api/v1/auth/token", right, content_type="application/json")
+    assert response.status_code == 429 and "Too many requests" in response.json()["detail"]
+    cache.clear()
