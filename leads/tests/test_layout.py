@@ -165,3 +165,19 @@ def test_dates_read_in_the_centers_time_zone(c):
     assert center_date(datetime.date(year, 2, 15)) == f"{weekday} 15 Feb"
     assert center_dt(moment.replace(year=year - 1), c.center).endswith(f"{year - 1}, 4:00 PM")
     assert center_dt(None, c.center) == ""
+
+
+def test_other_centers_lead_gives_a_friendly_403_page(client, c, b):
+    from leads.tests.factories import make_lead
+
+    theirs = make_lead(b.center, b.counselor)
+    client.force_login(c.counselor)
+    response = client.get(reverse("leads:lead_detail", args=[theirs.pk]))
+    assert response.status_code == 403
+    assert "You can&#x27;t open this" in response.content.decode() or "You can't open this" in response.content.decode()
+    assert "another center" in response.content.decode()
+
+
+def test_unknown_page_gives_a_friendly_404(client, db):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404 and "Nothing here" in response.content.decode()
