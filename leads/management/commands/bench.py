@@ -60,7 +60,7 @@ class Command(BaseCommand):
             missing = size - Lead.objects.filter(center=center).count()
             if missing > 0:
                 bulk_leads(center, missing, by=counselor, seed=size)
-            lead = Lead.objects.filter(center=center).order_by("-created_at").first()
+            lead = Lead.objects.filter(center=center).order_by("pk").first()  # the same lead at every size
             for name, target, username in PAGES:
                 results[name].append(self._measure(target, username, lead, repeat))
         for name, cells in results.items():
