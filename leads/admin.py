@@ -137,22 +137,8 @@ class LeadAdmin(ScopedAdmin):
         "updated_by",
         "updated_at",
     ]
-    readonly_fields = [
-        "enquiry_id",
-        "center",
-        "child",
-        "status",
-        "discovery_completed_at",
-        "closed_reason_category",
-        "closed_reason",
-        "closed_at",
-        "enrollment",
-        "converted_at",
-        "created_by",
-        "created_at",
-        "updated_by",
-        "updated_at",
-    ]
+    # Everything but the plain details the form edits (through Lead.update_details).
+    readonly_fields = [name for name in fields if name not in LeadAdminForm.Meta.fields]
     inlines = [StatusHistoryInline, IntroVisitInline, FollowUpInline, NoteInline]
     actions = ["close_leads", "reopen_leads", "convert_leads"]
     center_admin_can_add = False  # enquiries come in through the enquiry form or the API
