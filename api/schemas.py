@@ -73,6 +73,23 @@ def local(value: datetime.datetime | None, center) -> datetime.datetime | None:
     return None if value is None else timezone.localtime(value, center.tzinfo)
 
 
+def center_of(obj):
+    """The center whose timezone an object's times are shown in (its own, or its lead's)."""
+    return obj.center if hasattr(obj, "center_id") else obj.lead.center
+
+
+class StampedOut(Schema):
+    """Base of responses whose `created_at` / `updated_at` show in the center's timezone."""
+
+    @staticmethod
+    def resolve_created_at(obj):
+        return local(obj.created_at, center_of(obj))
+
+    @staticmethod
+    def resolve_updated_at(obj):
+        return local(obj.updated_at, center_of(obj))
+
+
 # -- errors -------------------------------------------------------------------------------------
 
 
@@ -162,7 +179,7 @@ class CloseIn(Schema):
     category: ClosedReason = ClosedReason.OTHER
 
 
-class LeadOut(Schema):
+class LeadOut(StampedOut):
     id: int
     enquiry_id: str
     center_id: int
@@ -201,14 +218,6 @@ class LeadOut(Schema):
     @staticmethod
     def resolve_converted_at(obj):
         return local(obj.converted_at, obj.center)
-
-    @staticmethod
-    def resolve_created_at(obj):
-        return local(obj.created_at, obj.center)
-
-    @staticmethod
-    def resolve_updated_at(obj):
-        return local(obj.updated_at, obj.center)
 
 
 class ChildOut(Schema):
@@ -253,7 +262,7 @@ class IntroVisitUpdateIn(Schema):
     outcome_notes: Text(4000) = ""
 
 
-class IntroVisitOut(Schema):
+class IntroVisitOut(StampedOut):
     id: int
     lead_id: int
     scheduled_at: datetime.datetime
@@ -283,14 +292,6 @@ class IntroVisitOut(Schema):
     def resolve_cancelled_at(obj):
         return local(obj.cancelled_at, obj.lead.center)
 
-    @staticmethod
-    def resolve_created_at(obj):
-        return local(obj.created_at, obj.lead.center)
-
-    @staticmethod
-    def resolve_updated_at(obj):
-        return local(obj.updated_at, obj.lead.center)
-
 
 # -- follow-ups ---------------------------------------------------------------------------------
 
@@ -311,7 +312,7 @@ class FollowUpUpdateIn(Schema):
     enrollment_id: Id | None = Field(None, description="For ENROLLED: converts the lead.")
 
 
-class FollowUpOut(Schema):
+class FollowUpOut(StampedOut):
     id: int
     lead_id: int
     scheduled_date: datetime.date
@@ -330,14 +331,6 @@ class FollowUpOut(Schema):
     @staticmethod
     def resolve_completed_at(obj):
         return local(obj.completed_at, obj.lead.center)
-
-    @staticmethod
-    def resolve_created_at(obj):
-        return local(obj.created_at, obj.lead.center)
-
-    @staticmethod
-    def resolve_updated_at(obj):
-        return local(obj.updated_at, obj.lead.center)
 
 
 class LeadDetailOut(LeadOut):
@@ -407,7 +400,7 @@ class EnrollmentIn(Schema):
     notes: Text(4000) = ""
 
 
-class EnrollmentOut(Schema):
+class EnrollmentOut(StampedOut):
     id: int
     child_id: int
     center_id: int
@@ -416,10 +409,6 @@ class EnrollmentOut(Schema):
     plan: str
     notes: str
     created_at: datetime.datetime
-
-    @staticmethod
-    def resolve_created_at(obj):
-        return local(obj.created_at, obj.center)
 
 
 class BatchOut(Schema):
