@@ -5,7 +5,7 @@ from __future__ import annotations
 import zoneinfo
 
 from django.contrib.auth.models import AbstractUser, UserManager
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -18,18 +18,6 @@ MEMBERSHIP_PERM = "work_in_center"
 def validate_timezone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
         raise ValidationError(f"“{value}” is not a known time zone (e.g. Asia/Kolkata).")
-
-
-class CenterQuerySet(models.QuerySet):
-    def for_user(self, user) -> CenterQuerySet:
-        """Centers the user works in; every center for super admins."""
-        if not getattr(user, "is_authenticated", False) or not user.is_active:
-            return self.none()
-        if user.is_super_admin:
-            return self.all()
-        # Only direct object grants count (never model-level ones, which would open every
-        # center): one join on the membership table, usable as a subquery in tenant queries.
-        return self.filter(memberships__user=user, memberships__permission__codename=MEMBERSHIP_PERM).distinct()
 
 
 class CenterScopedQuerySet(models.QuerySet):
@@ -45,6 +33,28 @@ class CenterScopedQuerySet(models.QuerySet):
         if getattr(user, "is_authenticated", False) and user.is_active and user.is_super_admin:
             return self.all()
         return self.filter(**{f"{self.center_lookup}__in": Center.objects.for_user(user)})
+
+    def in_center(self, user, center_id: int | None):
+        """Narrow to one center of the user's (None: leave as is); another center is refused."""
+        if not center_id:
+            return self
+        if not user.works_in(center_id):
+            raise PermissionDenied("You do not work in this center.")
+        return self.filter(**{f"{self.center_lookup}_id" if self.center_lookup else "pk": center_id})
+
+
+class CenterQuerySet(CenterScopedQuerySet):
+    center_lookup = ""  # a center is its own center
+
+    def for_user(self, user) -> CenterQuerySet:
+        """Centers the user works in; every center for super admins."""
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        if user.is_super_admin:
+            return self.all()
+        # Only direct object grants count (never model-level ones, which would open every
+        # center): one join on the membership table, usable as a subquery in tenant queries.
+        return self.filter(memberships__user=user, memberships__permission__codename=MEMBERSHIP_PERM).distinct()
 
 
 class Center(models.Model):

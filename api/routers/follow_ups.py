@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
@@ -36,10 +35,7 @@ def pending_follow_ups(
     follow_ups = FollowUp.objects.for_user(user).pending().select_related("lead__center")
     if assigned_to:
         follow_ups = follow_ups.filter(assigned_to_id=assigned_to)
-    if center_id:
-        if not user.works_in(center_id):
-            raise PermissionDenied("You do not work in this center.")
-        follow_ups = follow_ups.filter(lead__center_id=center_id)
+    follow_ups = follow_ups.in_center(user, center_id)
     return list(follow_ups.order_by("scheduled_date", "pk")[skip : skip + limit])
 
 

@@ -91,10 +91,7 @@ def list_intro_visits(
         visits = visits.filter(lead_id=lead_id)
     if trainer_user_id:
         visits = visits.filter(trainer_id=trainer_user_id)
-    if center_id:
-        if not user.works_in(center_id):
-            raise PermissionDenied("You do not work in this center.")
-        visits = visits.filter(lead__center_id=center_id)
+    visits = visits.in_center(user, center_id)
     return list(visits[skip : skip + limit])
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.http import HttpRequest
@@ -147,10 +146,7 @@ def list_leads(
         leads = _search(leads, search)
     if assigned_to:
         leads = leads.filter(assigned_to_id=assigned_to)
-    if center_id:
-        if not user.works_in(center_id):
-            raise PermissionDenied("You do not work in this center.")
-        leads = leads.filter(center_id=center_id)
+    leads = leads.in_center(user, center_id)
     return list(leads[skip : skip + limit])
 
 

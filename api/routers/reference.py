@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
@@ -16,11 +15,6 @@ from leads.models import Batch, Enrollment
 router = Router(tags=["reference"])
 
 
-def _center_filter(user: User, center_id: int | None) -> None:
-    if center_id and not user.works_in(center_id):
-        raise PermissionDenied("You do not work in this center.")
-
-
 @router.get("/batches", response=responses({200: list[BatchOut]}), summary="List batches")
 def list_batches(
     request: HttpRequest,
@@ -30,10 +24,7 @@ def list_batches(
     """Batches of your centers (for scheduling intro visits and enrollments)."""
     user = request.auth
     require_action(user, Action.VIEW_LEADS)
-    _center_filter(user, center_id)
-    batches = Batch.objects.for_user(user)
-    if center_id:
-        batches = batches.filter(center_id=center_id)
+    batches = Batch.objects.for_user(user).in_center(user, center_id)
     if not include_inactive:
         batches = batches.filter(is_active=True)
     return list(batches)
@@ -48,11 +39,7 @@ def list_users(
     """Active staff of your centers: assignees and trainers for the other calls."""
     user = request.auth
     require_action(user, Action.VIEW_LEADS)
-    _center_filter(user, center_id)
-    centers = user.centers()
-    if center_id:
-        centers = centers.filter(pk=center_id)
-    users = User.objects.in_centers(centers)
+    users = User.objects.in_centers(user.centers().in_center(user, center_id))
     if role:
         users = users.filter(role=role)
     return list(users)
