@@ -37,7 +37,7 @@ from leads.models import (
     Parent,
     ParentExpectation,
 )
-from leads.models.lead import MILESTONE_MOVES, OPEN_STATUSES, STAY_FIELDS, format_enquiry_id
+from leads.models.lead import MILESTONE_MOVES, OPEN_STATUSES, STAY_FIELDS, check_move, format_enquiry_id
 
 S = LeadStatus
 
@@ -181,49 +181,36 @@ class _Plan:
     steps: list[tuple[str, str, datetime.datetime]] = field(default_factory=list)  # (move, to_status, at)
 
 
+#: The moves that bring a new enquiry to each final status; the statuses in between come from
+#: the transition table itself (`check_move`), so demo histories can only be ones the rules allow.
+_VISIT = (Move.COMPLETE_DISCOVERY, Move.SCHEDULE_INTRO_VISIT)
+PATHS: dict[str, tuple[str, ...]] = {
+    S.ENQUIRY_RECEIVED: (),
+    S.DISCOVERY_COMPLETED: (Move.COMPLETE_DISCOVERY,),
+    S.IV_SCHEDULED: _VISIT,
+    S.IV_COMPLETED: (*_VISIT, Move.RECORD_ENROLL_NOW),
+    S.IV_NO_SHOW: (*_VISIT, Move.RECORD_NO_SHOW),
+    S.FOLLOW_UP_PENDING: (*_VISIT, Move.RECORD_ENROLL_LATER),
+    S.CONVERTED: (*_VISIT, Move.RECORD_ENROLL_NOW, Move.CONVERT),
+    S.CLOSED_LOST: (*_VISIT, Move.RECORD_NOT_INTERESTED, Move.CLOSE),
+}
+_CLOSED_AFTER_DISCOVERY = (Move.COMPLETE_DISCOVERY, Move.CLOSE)
+
+
 def _plan(rng: random.Random, status: str, created_at: datetime.datetime, now: datetime.datetime) -> _Plan:
-    path: dict[str, list[tuple[str, str]]] = {
-        S.ENQUIRY_RECEIVED: [],
-        S.DISCOVERY_COMPLETED: [(Move.COMPLETE_DISCOVERY, S.DISCOVERY_COMPLETED)],
-        S.IV_SCHEDULED: [(Move.COMPLETE_DISCOVERY, S.DISCOVERY_COMPLETED), (Move.SCHEDULE_INTRO_VISIT, S.IV_SCHEDULED)],
-        S.IV_COMPLETED: [
-            (Move.COMPLETE_DISCOVERY, S.DISCOVERY_COMPLETED),
-            (Move.SCHEDULE_INTRO_VISIT, S.IV_SCHEDULED),
-            (Move.RECORD_ENROLL_NOW, S.IV_COMPLETED),
-        ],
-        S.IV_NO_SHOW: [
-            (Move.COMPLETE_DISCOVERY, S.DISCOVERY_COMPLETED),
-            (Move.SCHEDULE_INTRO_VISIT, S.IV_SCHEDULED),
-            (Move.RECORD_NO_SHOW, S.IV_NO_SHOW),
-        ],
-        S.FOLLOW_UP_PENDING: [
-            (Move.COMPLETE_DISCOVERY, S.DISCOVERY_COMPLETED),
-            (Move.SCHEDULE_INTRO_VISIT, S.IV_SCHEDULED),
-            (Move.RECORD_ENROLL_LATER, S.FOLLOW_UP_PENDING),
-        ],
-        S.CONVERTED: [
-            (Move.COMPLETE_DISCOVERY, S.DISCOVERY_COMPLETED),
-            (Move.SCHEDULE_INTRO_VISIT, S.IV_SCHEDULED),
-            (Move.RECORD_ENROLL_NOW, S.IV_COMPLETED),
-            (Move.CONVERT, S.CONVERTED),
-        ],
-        S.CLOSED_LOST: [
-            (Move.COMPLETE_DISCOVERY, S.DISCOVERY_COMPLETED),
-            (Move.SCHEDULE_INTRO_VISIT, S.IV_SCHEDULED),
-            (Move.RECORD_NOT_INTERESTED, S.FOLLOW_UP_PENDING),
-            (Move.CLOSE, S.CLOSED_LOST),
-        ],
-    }[status]
+    path = PATHS[status]
     if status == S.CLOSED_LOST and rng.random() < 0.4:
-        path = [(Move.COMPLETE_DISCOVERY, S.DISCOVERY_COMPLETED), (Move.CLOSE, S.CLOSED_LOST)]
+        path = _CLOSED_AFTER_DISCOVERY
     plan = _Plan(status=status, created_at=created_at)
     span = max((now - created_at).total_seconds(), 3600.0)
     at = created_at
-    for move, to in path:
+    current = S.ENQUIRY_RECEIVED
+    for move in path:
+        current = check_move(current, move)
         # Spread the remaining time over the remaining steps, with some jitter.
         left = (now - at).total_seconds()
         at = at + datetime.timedelta(seconds=rng.uniform(0.1, 0.6) * min(left, span / max(len(path), 1)))
-        plan.steps.append((move, to, at))
+        plan.steps.append((move, current, at))
     return plan
 
 

@@ -559,3 +559,14 @@ def test_every_foreign_key_to_a_lead_protects_it():
     }
     assert len(pointing) >= 6  # visits, follow-ups, history, notes, contact attempts, notifications
     assert {name: rule for name, rule in pointing.items() if rule is not models.PROTECT} == {}
+
+
+def test_demo_paths_end_in_their_status():
+    from leads.demo import PATHS
+    from leads.models.lead import check_move
+
+    for status, moves in PATHS.items():
+        current = S.ENQUIRY_RECEIVED
+        for move in moves:
+            current = check_move(current, move)
+        assert current == status
