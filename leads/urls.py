@@ -1,22 +1,44 @@
-"""Web routes of the leads app: each screen module owns its own `urlpatterns`."""
+"""Web routes of the leads app, one line each. Ids are `<id:...>` (crm/converters.py): 1 to 2**63 - 1."""
 
-import importlib
+from django.urls import path
 
-from leads.views import enquiry, lead_page, leads_list, session
+from crm import converters  # noqa: F401  (registers the `id` converter)
+from leads.views import board, enquiry, follow_ups, lead_page, leads_list, session, trainer
 
 app_name = "leads"
 
 urlpatterns = [
-    *session.urlpatterns,
-    *enquiry.urlpatterns,
-    *leads_list.urlpatterns,
-    *lead_page.urlpatterns,
+    path("", session.home, name="home"),
+    path("center/", session.switch_center, name="switch_center"),
+    path("enquiries/new/", enquiry.enquiry_new, name="enquiry_new"),
+    path("enquiries/new/validate/", enquiry.enquiry_validate, name="enquiry_validate"),
+    path("enquiries/<id:pk>/created/", lead_page.enquiry_created, name="enquiry_created"),
+    path("leads/", leads_list.lead_list, name="lead_list"),
+    path("leads/export.csv", leads_list.lead_csv, name="lead_csv"),
+    path("leads/<id:pk>/", lead_page.lead_detail, name="lead_detail"),
+    # One route per action of the lead page (`lead_page.ACTION_NAMES`; test_urls.py checks they match).
+    path("leads/<id:pk>/discovery/", lead_page.lead_action, {"name": "discovery"}, name="lead_discovery"),
+    path("leads/<id:pk>/visit/", lead_page.lead_action, {"name": "visit"}, name="lead_visit"),
+    path("leads/<id:pk>/follow-up/", lead_page.lead_action, {"name": "follow_up"}, name="lead_follow_up"),
+    path("leads/<id:pk>/convert/", lead_page.lead_action, {"name": "convert"}, name="lead_convert"),
+    path("leads/<id:pk>/close/", lead_page.lead_action, {"name": "close"}, name="lead_close"),
+    path("leads/<id:pk>/reopen/", lead_page.lead_action, {"name": "reopen"}, name="lead_reopen"),
+    path("leads/<id:pk>/reassign/", lead_page.lead_action, {"name": "reassign"}, name="lead_reassign"),
+    path("leads/<id:pk>/note/", lead_page.lead_action, {"name": "note"}, name="lead_note"),
+    path("leads/<id:pk>/visits/<id:visit_pk>/outcome/", lead_page.visit_outcome, name="visit_outcome"),
+    path(
+        "leads/<id:pk>/follow-ups/<id:follow_up_pk>/<str:name>/",
+        lead_page.follow_up_action,
+        name="follow_up_action",
+    ),
+    path("board/", board.board, name="board"),
+    path("board/column/<str:status>/", board.board_column, name="board_column"),
+    path("board/move/<id:pk>/", board.move, name="board_move"),
+    path("follow-ups/", follow_ups.follow_ups, name="follow_ups"),
+    path("follow-ups/count/", follow_ups.follow_up_count, name="follow_up_count"),
+    path("follow-ups/<id:pk>/complete/", follow_ups.complete, name="follow_up_complete"),
+    path("follow-ups/<id:pk>/cancel/", follow_ups.cancel, name="follow_up_cancel"),
+    path("trainer/", trainer.trainer_today, name="trainer_today"),
+    path("trainer/visits/<id:pk>/", trainer.visit_card, name="trainer_visit"),
+    path("trainer/visits/<id:pk>/outcome/", trainer.record_outcome, name="trainer_outcome"),
 ]
-
-# The board, the follow-up queue and the trainer view land separately; the app runs without them.
-for _name in ("board", "follow_ups", "trainer"):
-    try:
-        urlpatterns += importlib.import_module(f"leads.views.{_name}").urlpatterns
-    except ModuleNotFoundError as error:
-        if error.name != f"leads.views.{_name}":
-            raise

@@ -1,1 +1,1 @@
-"""One module per screen; each exposes `urlpatterns`, gathered in leads/urls.py."""
+"""One module per screen; their routes are listed in leads/urls.py."""

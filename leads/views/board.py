@@ -20,7 +20,7 @@ from django.db.models import Count, F, OuterRef, QuerySet, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import reswap, retarget, trigger_client_event
@@ -456,10 +456,3 @@ def move(request: HttpRequest, pk: int) -> HttpResponse:
     response = render(request, "leads/board.html#moved", {"lead": lead, "filter_qs": ""})
     reswap(response, "delete")  # the old card goes; the new one arrives out of band in its column
     return trigger_client_event(response, "leadMoved", {"lead": lead.pk, "status": lead.status, "message": message})
-
-
-urlpatterns = [
-    path("board/", board, name="board"),
-    path("board/column/<str:status>/", board_column, name="board_column"),
-    path("board/move/<int:pk>/", move, name="board_move"),
-]

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -171,9 +171,3 @@ def enquiry_validate(request: HttpRequest) -> HttpResponse:
         else [],
     }
     return render(request, "leads/enquiry_validate.html", context)
-
-
-urlpatterns = [
-    path("enquiries/new/", enquiry_new, name="enquiry_new"),
-    path("enquiries/new/validate/", enquiry_validate, name="enquiry_validate"),
-]

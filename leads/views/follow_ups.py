@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, trigger_client_event
@@ -361,11 +361,3 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
     except PermissionDenied:
         raise
     return _done(request, follow_up, f"Follow-up for {follow_up.lead.child} cancelled.")
-
-
-urlpatterns = [
-    path("follow-ups/", follow_ups, name="follow_ups"),
-    path("follow-ups/count/", follow_up_count, name="follow_up_count"),
-    path("follow-ups/<int:pk>/complete/", complete, name="follow_up_complete"),
-    path("follow-ups/<int:pk>/cancel/", cancel, name="follow_up_cancel"),
-]

@@ -25,7 +25,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
@@ -563,19 +563,3 @@ def follow_up_action(request: HttpRequest, pk: int, follow_up_pk: int, name: str
         raise Http404
     with timezone.override(lead.center.tzinfo):
         return _respond(request, lead, form=form, key=prefix, work=work, event="followUpDone", done=done, rename=rename)
-
-
-urlpatterns = [
-    path("leads/<int:pk>/", lead_detail, name="lead_detail"),
-    path("enquiries/<int:pk>/created/", enquiry_created, name="enquiry_created"),
-    *[
-        path(f"leads/<int:pk>/{name.replace('_', '-')}/", lead_action, {"name": name}, name=f"lead_{name}")
-        for name in ACTION_NAMES
-    ],
-    path("leads/<int:pk>/visits/<int:visit_pk>/outcome/", visit_outcome, name="visit_outcome"),
-    path(
-        "leads/<int:pk>/follow-ups/<int:follow_up_pk>/<str:name>/",
-        follow_up_action,
-        name="follow_up_action",
-    ),
-]

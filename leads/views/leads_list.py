@@ -9,7 +9,6 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
-from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -115,9 +114,3 @@ def lead_csv(request: HttpRequest) -> HttpResponse:
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="leads-{timezone.localdate():%Y-%m-%d}.csv"'
     return response
-
-
-urlpatterns = [
-    path("leads/", lead_list, name="lead_list"),
-    path("leads/export.csv", lead_csv, name="lead_csv"),
-]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
@@ -79,9 +79,3 @@ def home(request: HttpRequest) -> HttpResponse:
     if request.user.role == Role.TRAINER:
         return redirect(_first_url("leads:trainer_today"))
     return redirect(_first_url("leads:board", "leads:lead_list"))
-
-
-urlpatterns = [
-    path("", home, name="home"),
-    path("center/", switch_center, name="switch_center"),
-]

@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
@@ -124,10 +124,3 @@ def record_outcome(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, message)
         return redirect(reverse("leads:trainer_today"))
     return trigger_client_event(_card(request, visit), "visitRecorded", {"id": visit.pk, "message": message})
-
-
-urlpatterns = [
-    path("trainer/", trainer_today, name="trainer_today"),
-    path("trainer/visits/<int:pk>/", visit_card, name="trainer_visit"),
-    path("trainer/visits/<int:pk>/outcome/", record_outcome, name="trainer_outcome"),
-]
