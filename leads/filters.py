@@ -13,8 +13,10 @@ import re
 import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
+from django_filters.fields import DateRangeField, RangeField
 
 from accounts.models import Role, User
+from leads import params
 from leads.models import FamilyLink, Lead, LeadSource, LeadStatus
 
 
@@ -36,8 +38,19 @@ def search_leads(queryset: QuerySet, text: str) -> QuerySet:
     return queryset
 
 
+class BoundedDateRangeField(DateRangeField):
+    """From and to dates within 2000-2100: a date of year 1 overflows once made a datetime in the timezone."""
+
+    def __init__(self, *args, **kwargs):
+        RangeField.__init__(self, (params.DateField(), params.DateField()), *args, **kwargs)
+
+
+class DateRangeFilter(django_filters.DateFromToRangeFilter):
+    field_class = BoundedDateRangeField
+
+
 class LeadFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="filter_search", label="Search")
+    q = django_filters.CharFilter(method="filter_search", label="Search", max_length=100)
     status = django_filters.MultipleChoiceFilter(
         choices=LeadStatus.choices, label="Status", widget=forms.CheckboxSelectMultiple
     )
@@ -45,7 +58,7 @@ class LeadFilter(django_filters.FilterSet):
     assigned_to = django_filters.ModelChoiceFilter(
         queryset=User.objects.none(), label="Assignee", empty_label="Anyone", null_label="Nobody", null_value="none"
     )
-    created = django_filters.DateFromToRangeFilter(
+    created = DateRangeFilter(
         field_name="created_at",
         label="Created",
         widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}),

@@ -11,6 +11,7 @@ import datetime
 from django import forms
 from django.utils import timezone
 
+from leads import params  # dates within 2000-2100
 from leads.models import ClosedReason, FollowUpOutcome, Gender, IVOutcome, LeadSource, ParentExpectation
 from leads.phones import normalize_phone
 
@@ -152,7 +153,7 @@ class DiscoveryForm(forms.Form):
 class ScheduleVisitForm(forms.Form):
     batch = ObjectChoiceField(label="Batch", empty_label="Choose a batch", label_from=batch_label)
     trainer = ObjectChoiceField(label="Trainer", required=False, empty_label="The batch's trainer")
-    scheduled_at = forms.DateTimeField(label="Date and time", widget=DATETIME)
+    scheduled_at = params.DateTimeField(label="Date and time", widget=DATETIME)
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, batches=(), trainers=(), **kwargs):
@@ -171,7 +172,7 @@ class OutcomeForm(forms.Form):
 
 
 class FollowUpForm(forms.Form):
-    scheduled_date = forms.DateField(label="Call on", widget=DATE)
+    scheduled_date = params.DateField(label="Call on", widget=DATE)
     assigned_to = ObjectChoiceField(label="Who calls", required=False)
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -197,8 +198,8 @@ class FollowUpCompleteForm(forms.Form):
     )
     reason = forms.CharField(label="Why not", max_length=500, required=False)
     batch = ObjectChoiceField(label="Batch", required=False)
-    scheduled_at = forms.DateTimeField(label="Visit date and time", required=False, widget=DATETIME)
-    start_date = forms.DateField(label="Start date", required=False, widget=DATE)
+    scheduled_at = params.DateTimeField(label="Visit date and time", required=False, widget=DATETIME)
+    start_date = params.DateField(label="Start date", required=False, widget=DATE)
     plan = forms.CharField(label="Plan", max_length=80, required=False)
 
     def __init__(self, *args, batches=(), **kwargs):
@@ -222,13 +223,13 @@ class FollowUpCompleteForm(forms.Form):
 
 
 class PostponeForm(forms.Form):
-    next_date = forms.DateField(label="Call again on", widget=DATE)
+    next_date = params.DateField(label="Call again on", widget=DATE)
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class ConvertForm(forms.Form):
     batch = ObjectChoiceField(label="Batch")
-    start_date = forms.DateField(label="First class", widget=DATE)
+    start_date = params.DateField(label="First class", widget=DATE)
     plan = forms.CharField(
         label="Plan",
         max_length=80,
@@ -256,7 +257,7 @@ class CloseForm(forms.Form):
 
 
 class ReopenForm(forms.Form):
-    follow_up_date = forms.DateField(label="Call again on", required=False, widget=DATE)
+    follow_up_date = params.DateField(label="Call again on", required=False, widget=DATE)
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import reswap, retarget, trigger_client_event
 
 from accounts.models import Action, Role, User
+from leads import params  # dates within 2000-2100
 from leads.access import get_lead_for_user, require_action
 from leads.filters import LeadFilter
 from leads.models import (
@@ -132,7 +133,7 @@ class ScheduleVisitForm(_CenterForm):
     trainer = forms.ModelChoiceField(
         queryset=User.objects.none(), required=False, empty_label="The batch's trainer", label="Trainer"
     )
-    scheduled_at = forms.DateTimeField(label="Date and time", widget=_DATETIME)
+    scheduled_at = params.DateTimeField(label="Date and time", widget=_DATETIME)
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
@@ -145,17 +146,17 @@ class VisitOutcomeForm(_CenterForm):
         widget=forms.RadioSelect,
     )
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    follow_up_date = forms.DateField(required=False, widget=_DATE, help_text="Optional: when to call next.")
+    follow_up_date = params.DateField(required=False, widget=_DATE, help_text="Optional: when to call next.")
 
 
 class FollowUpDateForm(_CenterForm):
-    scheduled_date = forms.DateField(label="Follow-up date", widget=_DATE)
+    scheduled_date = params.DateField(label="Follow-up date", widget=_DATE)
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class EnrollmentForm(_CenterForm):
     batch = forms.ModelChoiceField(queryset=Batch.objects.none(), empty_label="Choose a batch")
-    start_date = forms.DateField(widget=_DATE)
+    start_date = params.DateField(widget=_DATE)
     plan = forms.CharField(required=False, max_length=80, help_text="e.g. Weekly, 3 months")
 
 
@@ -341,10 +342,8 @@ def board_column(request: HttpRequest, status: str) -> HttpResponse:
     require_action(request.user, Action.VIEW_LEADS)
     if status not in S.values:
         return HttpResponse("Unknown column.", status=404)
-    try:
-        offset = max(int(request.GET.get("offset", COLUMN_SIZE)), 0)
-    except ValueError:
-        offset = COLUMN_SIZE
+    offset = params.BoardColumnQuery.read(request.GET).offset  # 0 to a billion; None when missing or junk
+    offset = COLUMN_SIZE if offset is None else offset
     leads, lead_filter, show_all = _board_leads(request)
     leads = leads.filter(status=status)
     page = list(_with_next_dates(leads).order_by("-created_at", "-pk")[offset : offset + COLUMN_SIZE + 1])

@@ -84,12 +84,12 @@ def _age(dob: datetime.date | None) -> str:
 
 
 def _context(request: HttpRequest, form: EnquiryForm) -> dict:
-    data = form.data if form.is_bound else {}
-    dob = form.cleaned_data.get("child_dob") if form.is_bound and hasattr(form, "cleaned_data") else None
+    cleaned = form.cleaned_data if form.is_bound and hasattr(form, "cleaned_data") else {}
+    dob = cleaned.get("child_dob")
     return {
         "form": form,
-        "matches": family_for_phone(request, data.get("parent_phone", ""), current_center(request))
-        if data.get("parent_phone")
+        "matches": family_for_phone(request, cleaned["parent_phone"], current_center(request))
+        if cleaned.get("parent_phone")  # the form's own parsing (E.164), not the raw POST
         else [],
         "age": _age(dob),
     }
@@ -166,8 +166,8 @@ def enquiry_validate(request: HttpRequest) -> HttpResponse:
         "age": _age(form.cleaned_data.get("child_dob")) if name == "child_dob" else None,
         "show_age": name == "child_dob",
         "show_matches": name == "parent_phone",
-        "matches": family_for_phone(request, request.POST.get("parent_phone", ""), current_center(request))
-        if name == "parent_phone"
+        "matches": family_for_phone(request, form.cleaned_data["parent_phone"], current_center(request))
+        if name == "parent_phone" and "parent_phone" in form.cleaned_data
         else [],
     }
     return render(request, "leads/enquiry_validate.html", context)

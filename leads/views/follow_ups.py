@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import reswap, trigger_client_event
 
 from accounts.models import Action, Center, Role, User
+from leads import params  # dates within 2000-2100
 from leads.access import get_follow_up_for_user, require_action
 from leads.context_processors import Nav
 from leads.models import (
@@ -54,7 +55,7 @@ class CompleteFollowUpForm(forms.Form):
     outcome = forms.ChoiceField(choices=FollowUpOutcome.choices, widget=forms.RadioSelect, label="Outcome")
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     # POSTPONED
-    next_date = forms.DateField(required=False, widget=_DATE, label="Next follow-up on")
+    next_date = params.DateField(required=False, widget=_DATE, label="Next follow-up on")
     # LOST
     reason = forms.CharField(required=False, max_length=500, label="Why are they not joining?")
     category = forms.ChoiceField(
@@ -65,10 +66,10 @@ class CompleteFollowUpForm(forms.Form):
     trainer = forms.ModelChoiceField(
         queryset=User.objects.none(), required=False, label="Trainer", empty_label="The batch's trainer"
     )
-    scheduled_at = forms.DateTimeField(required=False, widget=_DATETIME, label="Visit date and time")
+    scheduled_at = params.DateTimeField(required=False, widget=_DATETIME, label="Visit date and time")
     # ENROLLED
     enroll_batch = forms.ModelChoiceField(queryset=Batch.objects.none(), required=False, label="Batch")
-    start_date = forms.DateField(required=False, widget=_DATE, label="Start date")
+    start_date = params.DateField(required=False, widget=_DATE, label="Start date")
     plan = forms.CharField(required=False, max_length=80, label="Plan", help_text="e.g. Weekly, 3 months")
 
     REQUIRED = {

@@ -10,6 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Center, Role
+from leads.params import NextQuery
 
 SESSION_KEY = "current_center_id"
 
@@ -56,7 +57,7 @@ def switch_center(request: HttpRequest) -> HttpResponse:
     else:
         # Another center's id, or garbage: refuse without saying whether it exists.
         return HttpResponse("You do not work in that center.", status=403)
-    target = request.POST.get("next") or "/"
+    target = NextQuery.read(request.POST).next or "/"  # a path of this site, or home
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=False):
         target = "/"
     # A list filtered by the previous center would now be empty: drop its query string.

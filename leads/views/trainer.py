@@ -23,6 +23,7 @@ from django_htmx.http import trigger_client_event
 from accounts.models import Action, Center, Role, User
 from leads.access import get_intro_visit_for_user, require_action
 from leads.models import IntroVisit, IVOutcome, LifecycleError, ParentExpectation
+from leads.params import OutcomeSent
 from leads.views.session import current_center, user_centers
 
 #: What a trainer picks after "Attended" (a no-show is its own button).
@@ -106,8 +107,10 @@ def visit_card(request: HttpRequest, pk: int) -> HttpResponse:
 def record_outcome(request: HttpRequest, pk: int) -> HttpResponse:
     visit = get_intro_visit_for_user(request.user, pk, action=Action.RECORD_OUTCOME)
     _check_own_visit(request.user, visit)
-    outcome = request.POST.get("outcome", "")
-    notes = request.POST.get("notes", "").strip()[:2000]
+    sent = OutcomeSent(request.POST)  # bounded text, no NUL bytes: the verb judges the outcome itself
+    if not sent.is_valid():
+        return _card(request, visit, step="attended", error=sent.message(), status=200 if request.htmx else 400)
+    outcome, notes = sent.cleaned_data["outcome"], sent.cleaned_data["notes"]
     try:
         visit.record_outcome(outcome=outcome, notes=notes, by=request.user)
     except LifecycleError as error:
