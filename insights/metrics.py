@@ -31,6 +31,7 @@ from leads.models import (
     LeadStatus,
 )
 from leads.models.lead import STAY_FIELDS
+from leads.params import clean_date, clean_id
 
 DEFAULT_RANGE_DAYS = 90
 #: A stage is highlighted as stale when its median time exceeds this many days.
@@ -134,7 +135,7 @@ class Filters:
         end = _date(query.get("end")) or today
         start = _date(query.get("start")) or end - datetime.timedelta(days=DEFAULT_RANGE_DAYS - 1)
         if (query.get("start") and not _date(query.get("start"))) or (query.get("end") and not _date(query.get("end"))):
-            errors.append("Dates are written YYYY-MM-DD: showing the last 90 days.")
+            errors.append("Dates are written YYYY-MM-DD, between 2000 and 2100: showing the last 90 days.")
         if start > end:
             errors.append("The range starts after it ends: the dates were swapped.")
             start, end = end, start
@@ -146,11 +147,8 @@ class Filters:
         if user.role == Role.COUNSELOR:
             counselor = user  # counselors see their own figures only
         elif query.get("counselor"):
-            counselor = (
-                User.objects.in_centers(centers).filter(pk=query.get("counselor")).first()
-                if str(query.get("counselor")).isdigit()
-                else None
-            )
+            counselor_id = clean_id(query.get("counselor"))  # 1 to 2**63 - 1, ASCII digits; else None
+            counselor = User.objects.in_centers(centers).filter(pk=counselor_id).first() if counselor_id else None
             if counselor is None:
                 errors.append("Unknown counselor: showing everyone.")
         return cls(start, end, center, source, counselor, centers, errors)
@@ -196,10 +194,7 @@ class Filters:
 
 
 def _date(value) -> datetime.date | None:
-    try:
-        return datetime.date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+    return clean_date(value)  # YYYY-MM-DD within 2000-2100, else None
 
 
 # -- the figures ---------------------------------------------------------------------------------
@@ -599,8 +594,8 @@ def drill_down(user: User, filters: Filters, query, *, now: datetime.datetime | 
     if query.get("lead_source") in LeadSource.values:
         leads = leads.filter(source=query["lead_source"])
         label += f" · source {LeadSource(query['lead_source']).label}"
-    if query.get("lead_center", "").isdigit():
-        leads = leads.filter(center_id=int(query["lead_center"]))
+    if lead_center := clean_id(query.get("lead_center")):
+        leads = leads.filter(center_id=lead_center)
         label += " · one center"
     return leads, label
 
@@ -611,8 +606,8 @@ def _follow_up_leads(user, filters, query, now) -> tuple[QuerySet, str]:
     conditions = follow_up_filters(today)
     follow_ups = follow_up_queryset(user, filters)
     assignee = filters.counselor.pk if filters.counselor else query.get("assignee")
-    if assignee and str(assignee).isdigit():
-        follow_ups = follow_ups.filter(assigned_to_id=int(assignee))
+    if assignee_id := clean_id(assignee):
+        follow_ups = follow_ups.filter(assigned_to_id=assignee_id)
     elif assignee == "none":
         follow_ups = follow_ups.filter(assigned_to__isnull=True)
     if kind in conditions:

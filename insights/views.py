@@ -7,7 +7,7 @@ import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -27,8 +27,10 @@ from insights.models import (
     Notification,
     TemplateKind,
 )
+from insights.params import MESSAGE_BODY, CalendarQuery
 from leads.access import get_lead_for_user, require_action
 from leads.models import FollowUp, FollowUpStatus, IntroVisit, LeadSource
+from leads.params import NextQuery
 from leads.views.session import current_center, user_centers
 
 
@@ -217,13 +219,11 @@ def calendar(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied("Your role does not allow this page.")
     centers = user_centers(request)
     center = current_center(request)
-    if request.GET.get("center"):
-        center = next((c for c in centers if str(c.pk) == request.GET["center"]), center)
+    query = CalendarQuery.read(request.GET)  # a week within 2000-2100, bounded ids; junk counts as not given
+    if query.center:
+        center = next((c for c in centers if c.pk == query.center), center)
     tz = center.tzinfo if center else timezone.get_default_timezone()
-    try:
-        day = datetime.date.fromisoformat(request.GET.get("week", ""))
-    except ValueError:
-        day = timezone.localdate(timezone=tz)
+    day = query.week or timezone.localdate(timezone=tz)
     monday = day - datetime.timedelta(days=day.weekday())
     sunday = monday + datetime.timedelta(days=6)
     start = datetime.datetime.combine(monday, datetime.time.min, tzinfo=tz)
@@ -244,16 +244,15 @@ def calendar(request: HttpRequest) -> HttpResponse:
     if center is not None:
         visits = visits.filter(lead__center=center)
         follow_ups = follow_ups.filter(lead__center=center)
-    trainer_id = request.GET.get("trainer", "")
-    counselor_id = request.GET.get("counselor", "")
+    trainer, counselor = query.trainer, query.counselor
     if is_trainer:
-        visits, follow_ups, trainer_id = visits.filter(trainer=user), follow_ups.none(), str(user.pk)
-    if trainer_id.isdigit():
-        visits = visits.filter(trainer_id=int(trainer_id))
+        visits, follow_ups, trainer = visits.filter(trainer=user), follow_ups.none(), user.pk
+    if trainer:
+        visits = visits.filter(trainer_id=trainer)
         follow_ups = follow_ups.none()  # a trainer has visits, not follow-ups
-    if counselor_id.isdigit():
-        visits = visits.filter(lead__assigned_to_id=int(counselor_id))
-        follow_ups = follow_ups.filter(assigned_to_id=int(counselor_id))
+    if counselor:
+        visits = visits.filter(lead__assigned_to_id=counselor)
+        follow_ups = follow_ups.filter(assigned_to_id=counselor)
 
     days = {monday + datetime.timedelta(days=i): {"visits": [], "follow_ups": []} for i in range(7)}
     for visit in visits:
@@ -276,8 +275,8 @@ def calendar(request: HttpRequest) -> HttpResponse:
         "tz": tz,
         "trainers": [u for u in staff if u.role == Role.TRAINER],
         "counselors": [u for u in staff if u.role in (Role.COUNSELOR, Role.CENTER_ADMIN)],
-        "trainer_id": trainer_id,
-        "counselor_id": counselor_id,
+        "trainer_id": str(trainer or ""),
+        "counselor_id": str(counselor or ""),
         "is_trainer": is_trainer,
         "links_to_leads": user.may(Action.VIEW_LEADS),
         "today": today,
@@ -322,7 +321,8 @@ def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
     if request.htmx:
         response = render(request, "insights/notifications.html#notification", {"notification": notification})
         return trigger_client_event(response, "notificationsRead")
-    target = request.POST.get("next") or notification.url
+    back = NextQuery.read(request.POST).next  # "" when not sent, None when not a path of this site
+    target = notification.url if back == "" else back
     if not target or not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = "insights:notifications"
     return redirect(target)
@@ -387,9 +387,10 @@ def message_templates(request: HttpRequest) -> HttpResponse:
                 field = f"c{center.pk}-{kind.value}"
                 if field not in request.POST:
                     continue
-                body = request.POST[field].strip()
-                if len(body) > 1000:
-                    errors[field] = "Keep the message under 1,000 characters."
+                try:
+                    body = MESSAGE_BODY.clean(request.POST[field])  # at most 1,000 characters, no NUL bytes
+                except ValidationError as error:
+                    errors[field] = " ".join(error.messages)
                     continue
                 if not body or body == DEFAULT_TEMPLATES[kind]:
                     changed += MessageTemplate.objects.filter(center=center, kind=kind).delete()[0]
