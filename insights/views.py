@@ -28,8 +28,8 @@ from insights.models import (
     TemplateKind,
 )
 from leads.access import get_lead_for_user, require_action
+from leads.centers import current_center, user_centers
 from leads.models import FollowUp, FollowUpStatus, IntroVisit, LeadSource
-from leads.views.session import current_center, user_centers
 
 
 def _filters(request: HttpRequest) -> metrics.Filters:

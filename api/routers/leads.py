@@ -192,6 +192,7 @@ def update_status(request: HttpRequest, lead_id: int, payload: StatusIn):
                 notes=_appended(lead, payload.notes) if target == LeadStatus.DISCOVERY_COMPLETED else payload.notes,
                 reason=payload.notes,
                 scheduled_date=timezone.localdate(timezone=lead.center.tzinfo),
+                follow_up_date=timezone.localdate(timezone=lead.center.tzinfo),
             )
         if target != LeadStatus.DISCOVERY_COMPLETED and payload.notes.strip():
             lead.update_details(discovery_notes=_appended(lead, payload.notes), by=user)

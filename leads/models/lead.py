@@ -426,7 +426,6 @@ class Lead(models.Model):
         notes: str = "",
         by: User,
     ) -> IntroVisit:
-
         errors: dict[str, str] = {}
         if batch is None:
             errors["batch"] = "Choose the batch the child will try."
@@ -462,7 +461,6 @@ class Lead(models.Model):
         assigned_to: User | None = None,
         by: User,
     ) -> FollowUp:
-
         assigned_to = assigned_to or self.assigned_to or by
         self._validate_follow_up(scheduled_date, assigned_to)
         with self._transition(Move.ADD_FOLLOW_UP, by=by, note=notes) as lead:
@@ -522,7 +520,6 @@ class Lead(models.Model):
         FollowUp.objects.filter(lead=self).pending().cancel_all(by=by)
 
     def close(self, *, reason: str, by: User, category: str = ClosedReason.OTHER) -> None:
-
         reason = (reason or "").strip()
         if not reason:
             raise ValidationError({"reason": "Say why the lead is closed."})
@@ -603,13 +600,13 @@ class Lead(models.Model):
         self.assigned_to = assigned_to
         self.updated_by = by
 
-
     def move_to(self, to: str, *, by: User, allow_same: bool = False, **data: Any) -> None:
         """Put the lead in status `to` through the verb that gets it there (`plan_move`): the
         board's drop, its "Move to…" menu and the API's status change all come here.
 
-        `data` carries what the verb needs: scheduled_at/batch/trainer (schedule), scheduled_date
-        (follow-up, reopen), outcome/follow_up_date (visit outcome), batch/start_date/plan (convert),
+        `data` carries what the verb needs, named as in its form (leads/forms.py):
+        scheduled_at/batch/trainer (schedule), scheduled_date/assigned_to (follow-up), follow_up_date
+        (reopen), outcome/follow_up_date (visit outcome), batch/start_date/plan (convert),
         reason/category (close), notes (any).
         """
         planned = plan_move(self.status, to, allow_same=allow_same)
@@ -627,16 +624,16 @@ class Lead(models.Model):
                     by=by,
                 )
             elif kind in ("enroll_now", "no_show", "visit_outcome"):
-                outcome = {"enroll_now": "INTERESTED_ENROLL_NOW", "no_show": "NO_SHOW"}.get(kind) or data.get(
-                    "outcome"
-                )
+                outcome = {"enroll_now": "INTERESTED_ENROLL_NOW", "no_show": "NO_SHOW"}.get(kind) or data.get("outcome")
                 self._awaiting_visit().record_outcome(outcome=outcome, notes=notes, by=by)
                 if kind == "visit_outcome" and data.get("follow_up_date"):
                     self.add_follow_up(scheduled_date=data["follow_up_date"], notes=notes, by=by)
             elif kind == "follow_up":
-                self.add_follow_up(scheduled_date=data.get("scheduled_date"), notes=notes, by=by)
+                self.add_follow_up(
+                    scheduled_date=data.get("scheduled_date"), assigned_to=data.get("assigned_to"), notes=notes, by=by
+                )
             elif kind == "reopen":
-                self.reopen(follow_up_date=data.get("scheduled_date"), note=notes, by=by)
+                self.reopen(follow_up_date=data.get("follow_up_date"), note=notes, by=by)
             elif kind == "convert":
                 self.enroll_and_convert(
                     batch=data.get("batch"), start_date=data.get("start_date"), plan=data.get("plan", ""), by=by
@@ -687,4 +684,3 @@ def _model_errors(instance: models.Model, prefix: str, exclude: list[str]) -> di
     except ValidationError as error:
         return {f"{prefix}.{name}": messages for name, messages in error.message_dict.items()}
     return {}
-
