@@ -304,6 +304,7 @@ class CompleteFollowUpForm(forms.Form):
             shown = {name for classes, names in self.GROUPS if f"of-{outcomes[0]}" in classes for name in names}
             for name in [n for n in self.fields if n not in shown | {"outcome", "notes"}]:
                 del self.fields[name]
+            self.order_fields([*shown, "notes"])
 
     def clean_outcome(self) -> str:
         return self.only_outcome or self.cleaned_data["outcome"]
