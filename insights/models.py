@@ -3,12 +3,12 @@ contact attempts (one-tap call / WhatsApp) and each center's message templates."
 
 from __future__ import annotations
 
-import string
-
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
+
+from insights.placeholders import render_template, validate_template
 
 
 class NotificationKind(models.TextChoices):
@@ -165,7 +165,7 @@ class TemplateKind(models.TextChoices):
     VISIT_REMINDER = "VISIT_REMINDER", "Visit reminder"
 
 
-#: Used when a center has not written its own; placeholders are listed in PLACEHOLDERS.
+#: Used when a center has not written its own; placeholders are listed in insights.placeholders.PLACEHOLDERS.
 DEFAULT_TEMPLATES: dict[str, str] = {
     TemplateKind.WELCOME: "Hello {parent}, thank you for your interest in {center}! We would love to meet {child}. "
     "When suits you for a free intro class?",
@@ -174,12 +174,6 @@ DEFAULT_TEMPLATES: dict[str, str] = {
     TemplateKind.VISIT_REMINDER: "Hello {parent}, a reminder of {child}'s intro class at {center} on {visit}. "
     "See you there!",
 }
-PLACEHOLDERS = ("parent", "child", "center", "counselor", "visit")
-
-
-class _Blank(dict):
-    def __missing__(self, key: str) -> str:
-        return ""
 
 
 class MessageTemplate(models.Model):
@@ -187,7 +181,10 @@ class MessageTemplate(models.Model):
 
     center = models.ForeignKey("accounts.Center", on_delete=models.CASCADE, related_name="message_templates")
     kind = models.CharField(max_length=16, choices=TemplateKind)
-    body = models.TextField(help_text="Placeholders: {parent}, {child}, {center}, {counselor}, {visit}.")
+    body = models.TextField(
+        validators=[validate_template],
+        help_text="Placeholders: {parent}, {child}, {center}, {counselor}, {visit}; nothing else in braces.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -209,8 +206,5 @@ class MessageTemplate(models.Model):
 
     @staticmethod
     def render(body: str, **values: str) -> str:
-        """Fill the placeholders; unknown or malformed ones become empty rather than failing."""
-        try:
-            return string.Formatter().vformat(body, (), _Blank(values)).strip()
-        except (ValueError, IndexError, AttributeError):
-            return body
+        """Named placeholders only, bounded in length (see insights.placeholders)."""
+        return render_template(body, **values)

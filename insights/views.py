@@ -7,7 +7,7 @@ import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -27,6 +27,7 @@ from insights.models import (
     Notification,
     TemplateKind,
 )
+from insights.placeholders import validate_template
 from leads.access import get_lead_for_user, require_action
 from leads.models import FollowUp, FollowUpStatus, IntroVisit, LeadSource
 from leads.views.session import current_center, user_centers
@@ -388,8 +389,10 @@ def message_templates(request: HttpRequest) -> HttpResponse:
                 if field not in request.POST:
                     continue
                 body = request.POST[field].strip()
-                if len(body) > 1000:
-                    errors[field] = "Keep the message under 1,000 characters."
+                try:
+                    validate_template(body)  # the model field's own rule: the admin says the same
+                except ValidationError as error:
+                    errors[field] = error.messages[0]
                     continue
                 if not body or body == DEFAULT_TEMPLATES[kind]:
                     changed += MessageTemplate.objects.filter(center=center, kind=kind).delete()[0]

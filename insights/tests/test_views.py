@@ -252,6 +252,35 @@ def test_center_admin_edits_the_message_templates(client, c):
     assert MessageTemplate.body_for(c.center.pk, TemplateKind.FOLLOW_UP) == "Hello {parent}, any news?"
 
 
+def test_a_format_spec_template_is_refused_next_to_its_field(client, c):
+    client.force_login(c.admin)
+    field = f"c{c.center.pk}-{TemplateKind.WELCOME}"
+    response = client.post("/insights/message-templates/", {field: "Hi {parent:>100000000}"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    box = html.split(f'id="id_{field}"')[1].split("</div>")[0]
+    assert "{parent:&gt;100000000} is not a placeholder. Use only {parent}, {child}" in box
+    assert not MessageTemplate.objects.exists()
+
+
+def test_admin_refuses_a_format_spec_template_with_the_same_sentence(client, c, superadmin):
+    superadmin.is_staff = True
+    superadmin.is_superuser = True
+    superadmin.save()
+    client.force_login(superadmin)
+    response = client.post(
+        "/admin/insights/messagetemplate/add/",
+        {"center": c.center.pk, "kind": TemplateKind.WELCOME, "body": "Hi {parent:>100000000}"},
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert errors["body"] == [
+        "{parent:>100000000} is not a placeholder. Use only {parent}, {child}, {center}, {counselor}, {visit},"
+        " written exactly like that."
+    ]
+    assert not MessageTemplate.objects.exists()
+
+
 def test_counselor_may_not_edit_message_templates(client, c):
     client.force_login(c.counselor)
     assert client.get("/insights/message-templates/").status_code == 403
