@@ -341,16 +341,21 @@ def mark_all_read(request: HttpRequest) -> HttpResponse:
 
 
 class _AppRedirect(HttpResponseRedirect):
+    """303 See Other to the dialer or WhatsApp: the browser leaves the POST behind and opens the app."""
+
     allowed_schemes = ["tel", "https"]
+    status_code = 303
 
 
 @login_required
-@require_GET
+@require_POST
 def contact(request: HttpRequest, lead_pk: int, channel: str) -> HttpResponse:
     """Log the tap on the lead's timeline, then hand over to the phone or WhatsApp.
 
-    A GET on purpose: the link must behave like a plain tel:/wa.me link (one tap, long-press,
-    open in a new tab); the only effect is an attempt logged for the lead.
+    A POST (the small CSRF-protected forms of `_contact_links.html`), answered by a redirect to the
+    tel: or wa.me address: logging moves the lead's first contact, so a GET (a cross-site link, a
+    prefetch, a crawler) must not be able to do it. The form works the same with and without
+    JavaScript; the phone number next to the buttons stays a plain tel: link.
     """
     lead = get_lead_for_user(request.user, lead_pk, action=Action.VIEW_LEADS)
     if channel not in ("call", "whatsapp"):
