@@ -76,6 +76,8 @@ def test_message_uses_the_centers_own_template_or_the_default(c, lead):
 def test_sms_backend_comes_from_the_setting():
     sms.LocmemSMSBackend.outbox = []
     with override_settings(SMS_BACKEND="insights.sms.LocmemSMSBackend"):
-        sms.send_sms("+919800000000", "Hello")
+        assert sms.send_sms("+919800000000", "Hello", idempotency_key="k1") is True
     assert sms.LocmemSMSBackend.outbox == [("+919800000000", "Hello")]
-    assert isinstance(sms.get_backend(), sms.ConsoleSMSBackend)
+    # The default writes to the log and says so: nothing left the machine.
+    assert isinstance(sms.get_backend(), sms.LogSMSBackend)
+    assert sms.send_sms("+919800000000", "Hello", idempotency_key="k2") is False
