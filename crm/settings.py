@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "leads",
     "api",
     "insights",
+    "crm",  # only for its system checks (crm/checks.py)
 ]
 
 MIDDLEWARE = [
