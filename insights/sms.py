@@ -61,11 +61,21 @@ class LocmemSMSBackend(BaseSMSBackend):
         type(self).idempotency_keys.append(idempotency_key)
 
 
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is not an acceptance (urllib would turn the POST into a GET without the message)."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None  # urllib then raises HTTPError for the 3xx
+
+
+_NO_REDIRECTS = urllib.request.build_opener(_RefuseRedirects)
+
+
 class HttpSMSBackend(BaseSMSBackend):
     """POST `{"to": "+91…", "body": "…"}` as JSON to `SMS_API_URL` (a gateway's JSON API, or a small
     relay in front of any provider), with `Authorization: Bearer SMS_API_TOKEN` and an
-    `Idempotency-Key` header. Any 2xx answer is acceptance; anything else, or no answer within
-    `SMS_TIMEOUT`, raises SMSError and the message is tried again later with the same key.
+    `Idempotency-Key` header. Any 2xx answer is acceptance; anything else (a redirect too), or no
+    answer within `SMS_TIMEOUT`, raises SMSError and the message is tried again later with the same key.
     """
 
     def __init__(self, *, timeout: float) -> None:
@@ -83,7 +93,7 @@ class HttpSMSBackend(BaseSMSBackend):
             self.url, data=json.dumps({"to": to, "body": body}).encode(), headers=headers, method="POST"
         )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            with _NO_REDIRECTS.open(request, timeout=self.timeout) as response:
                 response.read(64 * 1024)
         except urllib.error.HTTPError as error:
             raise SMSError(f"The SMS provider answered {error.code} {error.reason}.") from error

@@ -85,12 +85,21 @@ class IdempotentProvider(http.server.BaseHTTPRequestHandler):
 
     messages: dict[str, dict] = {}
     requests: list[str] = []
+    headers_seen: list[dict] = []
     lose_first_answer = True
+    status = 200
 
     def do_POST(self):
         key = self.headers["Idempotency-Key"]
         payload = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         type(self).requests.append(key)
+        type(self).headers_seen.append(dict(self.headers))
+        if self.status != 200:
+            self.send_response(self.status)
+            self.send_header("Location", "/elsewhere")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         first = key not in self.messages
         self.messages.setdefault(key, payload)
         if first and self.lose_first_answer:
@@ -106,8 +115,9 @@ class IdempotentProvider(http.server.BaseHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def provider():
-    IdempotentProvider.messages, IdempotentProvider.requests = {}, []
+def provider(*, lose_first_answer: bool = True, status: int = 200):
+    IdempotentProvider.messages, IdempotentProvider.requests, IdempotentProvider.headers_seen = {}, [], []
+    IdempotentProvider.lose_first_answer, IdempotentProvider.status = lose_first_answer, status
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), IdempotentProvider)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
@@ -146,6 +156,38 @@ def test_log_only_mailers_say_logged_not_sent(c, due, backend, tmp_path, capsys)
 def test_the_email_carries_its_idempotency_key_as_message_id(c, due):
     send_reminders(due)
     assert mail.outbox[0].extra_headers["Message-ID"].startswith(f"<{row(Channel.EMAIL).idempotency_key}@")
+
+
+def test_the_http_sms_backend_posts_json_with_the_token_and_the_key(c, due):
+    with (
+        provider(lose_first_answer=False) as url,
+        override_settings(SMS_BACKEND="insights.sms.HttpSMSBackend", SMS_API_URL=url, SMS_API_TOKEN="t0ken"),
+    ):
+        send_reminders(due)
+    sms = row(Channel.SMS)
+    assert sms.status == DeliveryStatus.SENT
+    [payload] = IdempotentProvider.messages.values()
+    assert payload["to"] == PHONE and payload["body"].startswith("Today: 1 follow-up")
+    [headers] = IdempotentProvider.headers_seen
+    assert headers["Authorization"] == "Bearer t0ken"
+    assert headers["Idempotency-Key"] == sms.idempotency_key
+    assert headers["Content-Type"] == "application/json"
+
+
+@pytest.mark.parametrize("status", [500, 302])
+def test_an_sms_provider_error_or_redirect_is_a_failure(c, due, status):
+    with provider(status=status) as url, override_settings(SMS_BACKEND="insights.sms.HttpSMSBackend", SMS_API_URL=url):
+        send_reminders(due)
+    sms = row(Channel.SMS)
+    assert sms.status == DeliveryStatus.FAILED
+    assert f"The SMS provider answered {status}" in sms.error
+    assert len(IdempotentProvider.requests) == 1  # a redirect is not followed as a GET
+
+
+def test_the_http_sms_backend_without_a_url_fails_with_a_sentence(c, due):
+    with override_settings(SMS_BACKEND="insights.sms.HttpSMSBackend", SMS_API_URL=""):
+        send_reminders(due)
+    assert "set SMS_API_URL too" in row(Channel.SMS).error
 
 
 # -- timeouts --------------------------------------------------------------------------------------
