@@ -150,6 +150,7 @@ def declared_settings() -> set[str]:
 
 
 def project_sources():
+    yield from ROOT.glob("*.py")  # conftest.py, manage.py
     for folder in PROJECT_DIRS:
         for path in (ROOT / folder).rglob("*.py"):
             if "migrations" not in path.parts and path != SETTINGS:
