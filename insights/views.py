@@ -7,7 +7,7 @@ import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -27,6 +27,7 @@ from insights.models import (
     Notification,
     TemplateKind,
 )
+from insights.placeholders import validate_template
 from leads.access import get_lead_for_user, require_action
 from leads.centers import current_center, user_centers
 from leads.models import FollowUp, FollowUpStatus, IntroVisit, LeadSource
@@ -340,16 +341,21 @@ def mark_all_read(request: HttpRequest) -> HttpResponse:
 
 
 class _AppRedirect(HttpResponseRedirect):
+    """303 See Other to the dialer or WhatsApp: the browser leaves the POST behind and opens the app."""
+
     allowed_schemes = ["tel", "https"]
+    status_code = 303
 
 
 @login_required
-@require_GET
+@require_POST
 def contact(request: HttpRequest, lead_pk: int, channel: str) -> HttpResponse:
     """Log the tap on the lead's timeline, then hand over to the phone or WhatsApp.
 
-    A GET on purpose: the link must behave like a plain tel:/wa.me link (one tap, long-press,
-    open in a new tab); the only effect is an attempt logged for the lead.
+    A POST (the small CSRF-protected forms of `_contact_links.html`), answered by a redirect to the
+    tel: or wa.me address: logging moves the lead's first contact, so a GET (a cross-site link, a
+    prefetch, a crawler) must not be able to do it. The form works the same with and without
+    JavaScript; the phone number next to the buttons stays a plain tel: link.
     """
     lead = get_lead_for_user(request.user, lead_pk, action=Action.VIEW_LEADS)
     if channel not in ("call", "whatsapp"):
@@ -388,8 +394,10 @@ def message_templates(request: HttpRequest) -> HttpResponse:
                 if field not in request.POST:
                     continue
                 body = request.POST[field].strip()
-                if len(body) > 1000:
-                    errors[field] = "Keep the message under 1,000 characters."
+                try:
+                    validate_template(body)  # the model field's own rule: the admin says the same
+                except ValidationError as error:
+                    errors[field] = error.messages[0]
                     continue
                 if not body or body == DEFAULT_TEMPLATES[kind]:
                     changed += MessageTemplate.objects.filter(center=center, kind=kind).delete()[0]
