@@ -5,6 +5,7 @@ from leads.models.history import LeadStatusChange
 from leads.models.intro_visit import IntroVisit, IVOutcome
 from leads.models.lead import (
     OPEN_STATUSES,
+    STAY_FIELDS,
     TRANSITIONS,
     ClosedReason,
     EnquiryCounter,
@@ -19,6 +20,7 @@ from leads.models.lead import (
 
 __all__ = [
     "OPEN_STATUSES",
+    "STAY_FIELDS",
     "TRANSITIONS",
     "Batch",
     "Child",
