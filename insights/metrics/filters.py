@@ -13,6 +13,10 @@ from accounts.models import Center, Role, User
 from leads.models import Lead, LeadSource
 
 DEFAULT_RANGE_DAYS = 90
+#: The dates the dashboard accepts: a range bound outside them (year 1, year 9999) would overflow
+#: the time-zone arithmetic, mid-response for a CSV.
+EARLIEST = datetime.date(2000, 1, 1)
+LATEST = datetime.date(2100, 12, 31)
 
 
 @dataclass
@@ -66,7 +70,9 @@ class Filters:
         end = _date(query.get("end")) or today
         start = _date(query.get("start")) or end - datetime.timedelta(days=DEFAULT_RANGE_DAYS - 1)
         if (query.get("start") and not _date(query.get("start"))) or (query.get("end") and not _date(query.get("end"))):
-            errors.append("Dates are written YYYY-MM-DD: showing the last 90 days.")
+            errors.append(
+                f"Dates are written YYYY-MM-DD, from {EARLIEST.year} to {LATEST.year}: showing the last 90 days."
+            )
         if start > end:
             errors.append("The range starts after it ends: the dates were swapped.")
             start, end = end, start
@@ -128,7 +134,9 @@ class Filters:
 
 
 def _date(value) -> datetime.date | None:
+    """A date written YYYY-MM-DD within EARLIEST..LATEST, else None."""
     try:
-        return datetime.date.fromisoformat(value) if value else None
+        date = datetime.date.fromisoformat(value) if value else None
     except ValueError:
         return None
+    return date if date is None or EARLIEST <= date <= LATEST else None

@@ -105,6 +105,14 @@ def test_unknown_csv_table_is_404(client, c):
     assert client.get("/insights/dashboard.csv", {"table": "nope"}).status_code == 404
 
 
+def test_dashboard_of_dates_out_of_range_falls_back_with_a_message(client, c, lead):
+    client.force_login(c.admin)
+    response = client.get("/insights/", {"start": "0001-01-01", "end": "9999-12-31"}, follow=True)
+    assert response.status_code == 200
+    assert "from 2000 to 2100" in response.content.decode()
+    assert 'id="figure-leads">1<' in response.content.decode()
+
+
 # -- drill-down ----------------------------------------------------------------------------------
 
 
