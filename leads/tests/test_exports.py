@@ -1,11 +1,14 @@
 """The one CSV writer (leads/exports.py) and every export that uses it."""
 
 import codecs
+import csv
 import datetime
+import io
 
 import pytest
 
-from leads.exports import cell, csv_response
+from leads.exports import FORMULA_STARTS, cell, csv_response
+from leads.tests.factories import make_lead
 
 pytestmark = pytest.mark.django_db
 HOSTILE = '=HYPERLINK("x")'
@@ -46,3 +49,41 @@ def test_a_failing_query_fails_before_the_download_starts():
 
     with pytest.raises(OverflowError):
         csv_response("leads.csv", ["Enquiry ID"], rows())
+
+
+# -- every export --------------------------------------------------------------------------------
+
+TABLES = ["funnel", "sources", "rates", "stages", "follow_ups", "closures", "centers"]
+EXPORTS = [
+    ("/leads/export.csv", {}, True),
+    ("/insights/leads/", {"format": "csv"}, True),
+    *(("/insights/dashboard.csv", {"table": table}, table in ("follow_ups", "centers")) for table in TABLES),
+]
+
+
+@pytest.fixture
+def hostile(c):
+    """A child, a counselor and a center whose names are spreadsheet formulas."""
+    c.center.name = HOSTILE
+    c.center.save()
+    c.counselor.first_name = HOSTILE
+    c.counselor.save()
+    child = {"first_name": HOSTILE, "last_name": "", "dob": datetime.date(2020, 6, 15), "gender": "Girl"}
+    lead = make_lead(c.center, c.counselor, child=child, assigned_to=c.counselor)
+    lead.add_follow_up(scheduled_date=datetime.date.today(), by=c.counselor)
+    return lead
+
+
+@pytest.mark.parametrize(("url", "params", "shows_a_name"), EXPORTS)
+def test_every_export_neutralises_formulas_and_starts_with_a_bom(client, c, hostile, url, params, shows_a_name):
+    client.force_login(c.admin)
+    response = client.get(url, params)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="')
+    body = b"".join(response.streaming_content)
+    assert body.startswith(codecs.BOM_UTF8)
+    cells = [value for row in csv.reader(io.StringIO(body.decode("utf-8-sig"))) for value in row]
+    assert not [value for value in cells if value.startswith(FORMULA_STARTS) and cell(value) != value]
+    if shows_a_name:
+        assert any(value.startswith(f"'{HOSTILE}") for value in cells)  # the child, counselor or center
