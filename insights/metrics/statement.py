@@ -32,7 +32,7 @@ from typing import NamedTuple
 
 from django.db import connection
 
-#: Groupings of the statement: (the relation it reads, its key columns, each key's SQL type).
+#: The statement's groupings, one SELECT each: (the relation it reads, {key column: its SQL type}).
 CENTER_SOURCE = "center_source"
 OVERALL = "overall"
 STATUS_REASON = "status_reason"
