@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime
 
 from django.contrib import messages
@@ -30,6 +29,7 @@ from insights.models import (
 from insights.placeholders import validate_template
 from leads.access import get_lead_for_user, require_action
 from leads.centers import current_center, user_centers
+from leads.exports import csv_response
 from leads.models import FollowUp, FollowUpStatus, IntroVisit, LeadSource
 
 
@@ -161,26 +161,25 @@ def tables(board: metrics.Dashboard) -> dict[str, tuple[list[str], list[list]]]:
     }
 
 
-def _csv(filename: str, header: list[str], rows) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(["" if value is None else value for value in row])
-    return response
+def _bad_filters(filters: metrics.Filters) -> HttpResponse | None:
+    """A download is of exactly the range and filters asked for: anything that fell back is a 400."""
+    if not filters.errors:
+        return None
+    return HttpResponse("Check the filters: " + " ".join(filters.errors), status=400, content_type="text/plain")
 
 
 @login_required
 @require_GET
 def dashboard_csv(request: HttpRequest) -> HttpResponse:
     filters = _filters(request)
+    if bad := _bad_filters(filters):
+        return bad
     name = request.GET.get("table", "")
     all_tables = tables(metrics.build(request.user, filters))
     if name not in all_tables:
         raise Http404("No such table.")
     header, rows = all_tables[name]
-    return _csv(f"{name}-{filters.start}-{filters.end}.csv", header, rows)
+    return csv_response(f"{name}-{filters.start}-{filters.end}.csv", header, rows)
 
 
 @login_required
@@ -191,13 +190,15 @@ def drill_down(request: HttpRequest) -> HttpResponse:
     leads, label = metrics.drill_down(request.user, filters, request.GET)
     leads = leads.select_related("child", "assigned_to", "center").order_by("-created_at", "-pk")
     if request.GET.get("format") == "csv":
+        if bad := _bad_filters(filters):
+            return bad
         rows = (
             [lead.enquiry_id, str(lead.child), lead.center.code, lead.get_status_display(), lead.get_source_display(),
              str(lead.assigned_to or ""), timezone.localtime(lead.created_at).strftime("%Y-%m-%d %H:%M")]
             for lead in leads.iterator(chunk_size=2000)
         )  # fmt: skip
         header = ["Enquiry ID", "Child", "Center", "Status", "Source", "Assigned to", "Created"]
-        return _csv(f"leads-{filters.start}-{filters.end}.csv", header, rows)
+        return csv_response(f"leads-{filters.start}-{filters.end}.csv", header, rows)
     page = Paginator(leads, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

@@ -12,6 +12,10 @@ pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
+def csv_text(response) -> str:
+    return b"".join(response.streaming_content).decode("utf-8-sig")
+
+
 # -- dashboard -----------------------------------------------------------------------------------
 
 
@@ -90,12 +94,12 @@ def test_every_table_downloads_as_csv(client, c, lead, table):
     response = client.get("/insights/dashboard.csv", {"table": table})
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
-    assert len(response.content.decode().splitlines()) >= 1
+    assert len(csv_text(response).splitlines()) >= 1
 
 
 def test_funnel_csv_has_the_counts(client, c, lead):
     client.force_login(c.admin)
-    lines = client.get("/insights/dashboard.csv", {"table": "funnel"}).content.decode().splitlines()
+    lines = csv_text(client.get("/insights/dashboard.csv", {"table": "funnel"})).splitlines()
     assert lines[0] == "Step,Leads,Step rate %,Of all enquiries %"
     assert lines[1] == "Enquiry,1,,100.0"
 
@@ -103,6 +107,26 @@ def test_funnel_csv_has_the_counts(client, c, lead):
 def test_unknown_csv_table_is_404(client, c):
     client.force_login(c.admin)
     assert client.get("/insights/dashboard.csv", {"table": "nope"}).status_code == 404
+
+
+@pytest.mark.parametrize("dates", [{"end": "9999-12-31"}, {"start": "0001-01-01"}, {"start": "9999-12-30"}])
+@pytest.mark.parametrize(
+    ("url", "params"), [("/insights/dashboard.csv", {"table": "funnel"}), ("/insights/leads/", {"format": "csv"})]
+)
+def test_csv_of_dates_out_of_range_is_a_400_that_says_why(client, c, lead, url, params, dates):
+    # Not a file of another range, and never a 200 that stops after its headers.
+    client.force_login(c.admin)
+    response = client.get(url, {**params, **dates})
+    assert response.status_code == 400
+    assert "Dates are written YYYY-MM-DD, from 2000 to 2100" in response.content.decode()
+
+
+def test_dashboard_of_dates_out_of_range_falls_back_with_a_message(client, c, lead):
+    client.force_login(c.admin)
+    response = client.get("/insights/", {"start": "0001-01-01", "end": "9999-12-31"}, follow=True)
+    assert response.status_code == 200
+    assert "from 2000 to 2100" in response.content.decode()
+    assert 'id="figure-leads">1<' in response.content.decode()
 
 
 # -- drill-down ----------------------------------------------------------------------------------
@@ -122,7 +146,7 @@ def test_drill_down_lists_the_leads_of_a_step(client, c, lead):
 def test_drill_down_csv(client, c, lead):
     client.force_login(c.admin)
     response = client.get("/insights/leads/", {"format": "csv"})
-    assert lead.enquiry_id in response.content.decode()
+    assert lead.enquiry_id in csv_text(response)
 
 
 # -- contact links -------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 from leads.lifecycle import (
     OPEN_STATUSES,
+    STAY_FIELDS,
     TRANSITIONS,
     ClosedReason,
     FollowUpOutcome,
@@ -20,6 +21,7 @@ from leads.models.lead import EnquiryCounter, Lead, LeadNote
 
 __all__ = [
     "OPEN_STATUSES",
+    "STAY_FIELDS",
     "TRANSITIONS",
     "Batch",
     "Child",
