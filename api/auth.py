@@ -35,7 +35,7 @@ class TokenThrottle(AnonRateThrottle):
         super().__init__(rate="10/m")
 
     def allow_request(self, request: HttpRequest) -> bool:
-        self.rate = getattr(settings, "API_TOKEN_RATE", "10/m")
+        self.rate = settings.API_TOKEN_RATE
         self.num_requests, self.duration = self.parse_rate(self.rate)
         return super().allow_request(request)
 

@@ -13,7 +13,10 @@ from django.http import Http404
 from accounts.models import Action, User
 from api.errors import invalid
 from leads.access import get_batch_for_user
-from leads.models import Batch, Child, Enrollment
+from leads.models import Batch, Child, Enrollment, Lead, LifecycleError
+
+#: The enrollment verb's field names -> the API's.
+ENROLLMENT_FIELDS = {"batch": "batch_id", "enrollment": "enrollment_id"}
 
 
 def batch(user: User, pk: int, field: str = "batch_id", *, action: str = Action.SCHEDULE_VISIT) -> Batch:
@@ -48,3 +51,16 @@ def child(user: User, pk: int, field: str = "child_id") -> Child:
 
 def enrollment(user: User, pk: int, field: str = "enrollment_id") -> Enrollment:
     return _tenant_object(user, Enrollment, pk, field, "enrollment")
+
+
+def open_lead(user: User, child: Child, pk: int | None, field: str = "lead_id") -> Lead:
+    """The lead an enrollment converts: `pk` if given (of this child), else the child's open lead."""
+    if pk is not None:
+        lead = _tenant_object(user, Lead, pk, field, "lead")
+        if lead.child_id != child.pk:
+            raise invalid(field, "This lead is of another child.")
+        return lead
+    lead = Lead.objects.open().filter(child=child).select_related("center", "child").first()
+    if lead is None:
+        raise LifecycleError(f"{child} has no open lead to convert: reopen the lead first.")
+    return lead

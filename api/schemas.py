@@ -171,7 +171,14 @@ class LeadUpdateIn(Schema):
 
 
 class ConvertIn(Schema):
-    enrollment_id: Id
+    """Either the enrollment's terms (one step: enrolls and converts together), or the id of the
+    enrollment `POST /enrollments` made (which already converted the lead: this confirms it)."""
+
+    enrollment_id: Id | None = Field(None, description="An enrollment of this child, made before.")
+    batch_id: Id | None = Field(None, description="One step: the batch the child joins.")
+    start_date: Day | None = Field(None, description="One step: the first class (at most 60 days ago).")
+    plan: Text(80) = ""
+    notes: Text(4000) = ""
 
 
 class CloseIn(Schema):
@@ -302,6 +309,12 @@ class FollowUpIn(Schema):
     assigned_to_user_id: Id | None = Field(None, description="Defaults to the lead's counselor.")
 
 
+class EnrollmentTermsIn(Schema):
+    batch_id: Id
+    start_date: Day
+    plan: Text(80) = ""
+
+
 class FollowUpUpdateIn(Schema):
     status: FollowUpStatus = Field(FollowUpStatus.COMPLETED, description="COMPLETED (with an outcome) or CANCELLED.")
     outcome: FollowUpOutcome | None = None
@@ -309,7 +322,10 @@ class FollowUpUpdateIn(Schema):
     next_follow_up_date: Day | None = Field(None, description="Required for POSTPONED.")
     reason: Text(500) = Field("", description="Required for LOST: why the family is not joining.")
     intro_visit: IntroVisitIn | None = Field(None, description="Required for SCHEDULED_IV.")
-    enrollment_id: Id | None = Field(None, description="For ENROLLED: converts the lead.")
+    enrollment: EnrollmentTermsIn | None = Field(
+        None, description="Required for ENROLLED (or `enrollment_id`): the enrollment, made as the lead converts."
+    )
+    enrollment_id: Id | None = Field(None, description="For ENROLLED: an enrollment made before.")
 
 
 class FollowUpOut(StampedOut):
@@ -393,8 +409,12 @@ class LeadDetailOut(LeadOut):
 
 
 class EnrollmentIn(Schema):
+    """The child's enrollment; it converts the child's open lead (`lead_id`, or the only one) in the
+    same transaction, so an enrollment never exists without its converted lead."""
+
     child_id: Id
-    batch_id: Id | None = None
+    lead_id: Id | None = Field(None, description="The lead to convert; by default the child's open lead.")
+    batch_id: Id
     start_date: Day
     plan: Text(80) = ""
     notes: Text(4000) = ""

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "leads",
     "api",
     "insights",
+    "crm",  # only for its system checks (crm/checks.py)
 ]
 
 MIDDLEWARE = [
@@ -129,18 +130,59 @@ STORAGES = {
     },
 }
 
-# Mail comes from the environment (Django 6.1 MAILERS); the console mailer is for development.
+# Mail comes from the environment (Django 6.1 MAILERS): DJANGO_EMAIL_URL names the server, e.g.
+# smtp+tls://user:password@smtp.example.com:587 (or smtp+ssl://…:465, smtp://localhost:25,
+# consolemail://). Its parts become the SMTP mailer's OPTIONS, which Django 6.1 requires ("OPTIONS must
+# define 'host'"); every SMTP call waits at most SMTP_TIMEOUT seconds (the mailer's own default is forever).
+SMTP_TIMEOUT = env.float("DJANGO_SMTP_TIMEOUT", default=10.0)
+
+
+def _mailer(url: str, *, backend: str | None, timeout: float) -> dict:
+    config = environ.Env.email_url_config(url, backend=backend or None)
+    mailer: dict = {"BACKEND": config["EMAIL_BACKEND"]}
+    if mailer["BACKEND"] == "django.core.mail.backends.smtp.EmailBackend":
+        mailer["OPTIONS"] = {
+            "host": config["EMAIL_HOST"] or "localhost",
+            "port": config["EMAIL_PORT"],  # None: 25, or 587 with TLS, 465 with SSL
+            "username": config["EMAIL_HOST_USER"],
+            "password": config["EMAIL_HOST_PASSWORD"],
+            "use_tls": bool(config.get("EMAIL_USE_TLS")),
+            "use_ssl": bool(config.get("EMAIL_USE_SSL")),
+            "timeout": timeout,
+        }
+    elif mailer["BACKEND"] == "django.core.mail.backends.filebased.EmailBackend":
+        mailer["OPTIONS"] = {"file_path": "/" + config["EMAIL_FILE_PATH"]}
+    return mailer
+
+
 MAILERS = {
-    "default": {
-        "BACKEND": env(
-            "DJANGO_EMAIL_BACKEND",
-            default="django.core.mail.backends.console.EmailBackend"
-            if DEBUG
-            else "django.core.mail.backends.smtp.EmailBackend",
-        ),
-    }
+    "default": _mailer(
+        env("DJANGO_EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25"),
+        # Only for a mailer class of your own (it gets no OPTIONS); the URL's scheme decides otherwise.
+        backend=env("DJANGO_EMAIL_BACKEND", default=""),
+        timeout=SMTP_TIMEOUT,
+    )
 }
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="crm@localhost")
+
+# Absolute address of the site (https://crm.example.com), the prefix of links in reminder emails.
+# Required when DEBUG is off: crm/wsgi.py refuses to start without it (see crm/checks.py).
+SITE_URL = env("SITE_URL", default="")
+
+# Reminders (`manage.py send_reminders`, see docs/insights.md).
+REMINDER_DIGEST_HOUR = env.int("REMINDER_DIGEST_HOUR", default=8)  # local hour of each center
+OVERDUE_ESCALATION_DAYS = env.int("OVERDUE_ESCALATION_DAYS", default=2)
+PARENT_VISIT_REMINDERS = env.bool("PARENT_VISIT_REMINDERS", default=True)
+# A row still SENDING after this many seconds belongs to a run that died: it is sent again. Keep it
+# well above the longest send (a few SMTP_TIMEOUT / SMS_TIMEOUT waits).
+REMINDER_SENDING_TIMEOUT = env.int("REMINDER_SENDING_TIMEOUT", default=900)
+
+# SMS: a class with send(to, body, *, idempotency_key). The default only writes to the log (rows say
+# LOGGED); insights.sms.HttpSMSBackend posts JSON to SMS_API_URL with SMS_API_TOKEN.
+SMS_BACKEND = env("SMS_BACKEND", default="insights.sms.LogSMSBackend")
+SMS_TIMEOUT = env.float("SMS_TIMEOUT", default=10.0)
+SMS_API_URL = env("SMS_API_URL", default="")
+SMS_API_TOKEN = env("SMS_API_TOKEN", default="")
 
 # Phone numbers without a country code are read in this region (E.164 is what we store).
 PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION")

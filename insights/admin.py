@@ -14,7 +14,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
 @admin.register(ReminderLog)
 class ReminderLogAdmin(admin.ModelAdmin):
-    list_display = ["key", "channel", "status", "attempts", "address", "created_at", "sent_at"]
+    list_display = ["key", "channel", "status", "attempts", "address", "created_at", "claimed_at", "sent_at"]
     list_filter = ["status", "channel", "kind"]
     search_fields = ["key", "address"]
     raw_id_fields = ["recipient"]

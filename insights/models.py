@@ -3,12 +3,14 @@ contact attempts (one-tap call / WhatsApp) and each center's message templates."
 
 from __future__ import annotations
 
-import string
+import hashlib
 
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
+
+from insights.placeholders import render_template, validate_template
 
 
 class NotificationKind(models.TextChoices):
@@ -73,15 +75,18 @@ class Channel(models.TextChoices):
 class DeliveryStatus(models.TextChoices):
     SENDING = "SENDING", "Sending"
     SENT = "SENT", "Sent"
+    LOGGED = "LOGGED", "Logged only (not sent)"
     FAILED = "FAILED", "Failed"
 
 
 class ReminderLog(models.Model):
-    """One row per (reminder, channel): claimed before sending, marked SENT or FAILED after.
+    """One row per (reminder, channel): claimed before sending, then marked by what really happened.
 
     The unique `(key, channel)` makes `send_reminders` idempotent even when two cron runs
-    overlap: only the run that inserts the row sends. A FAILED row is retried by later runs
-    (up to `MAX_ATTEMPTS`); a SENT row never is.
+    overlap: only the run that inserts the row sends. SENT means a real backend accepted the
+    message; LOGGED that a log-only backend wrote it down and nothing left the machine. A FAILED
+    row is retried by later runs (up to `MAX_ATTEMPTS`) with the same `idempotency_key`; a row left
+    SENDING by a run that died becomes FAILED after REMINDER_SENDING_TIMEOUT (see insights.reminders).
     """
 
     MAX_ATTEMPTS = 3
@@ -98,20 +103,33 @@ class ReminderLog(models.Model):
     attempts = models.PositiveSmallIntegerField(default=1)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(default=timezone.now, help_text="When the latest attempt started.")
+    sent_at = models.DateTimeField(null=True, blank=True, help_text="When a backend accepted (or logged) it.")
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.UniqueConstraint(fields=["key", "channel"], name="reminder_log_once_per_channel"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=DeliveryStatus.values), name="reminder_log_status_valid"
+            ),
         ]
         indexes = [
             # send_reminders asks "was this lead/follow-up already notified to this user?".
             models.Index(fields=["kind", "object_id", "recipient"], name="reminder_log_lookup"),
+            # Each run looks for rows a dead run left SENDING (few, so a small partial index).
+            models.Index(fields=["claimed_at"], condition=models.Q(status="SENDING"), name="reminder_log_sending"),
         ]
 
     def __str__(self) -> str:
         return f"{self.key} · {self.channel} · {self.status}"
+
+    @property
+    def idempotency_key(self) -> str:
+        """The same on every attempt of this row, different for every row (of any database): a
+        provider that takes an idempotency key accepts a retry after a lost answer only once."""
+        digest = hashlib.sha256(f"{self.pk}|{self.key}|{self.channel}|{self.created_at.timestamp():.6f}".encode())
+        return f"crm-reminder-{self.pk}-{digest.hexdigest()[:20]}"
 
 
 class ContactChannel(models.TextChoices):
@@ -165,7 +183,7 @@ class TemplateKind(models.TextChoices):
     VISIT_REMINDER = "VISIT_REMINDER", "Visit reminder"
 
 
-#: Used when a center has not written its own; placeholders are listed in PLACEHOLDERS.
+#: Used when a center has not written its own; placeholders are listed in insights.placeholders.PLACEHOLDERS.
 DEFAULT_TEMPLATES: dict[str, str] = {
     TemplateKind.WELCOME: "Hello {parent}, thank you for your interest in {center}! We would love to meet {child}. "
     "When suits you for a free intro class?",
@@ -174,12 +192,6 @@ DEFAULT_TEMPLATES: dict[str, str] = {
     TemplateKind.VISIT_REMINDER: "Hello {parent}, a reminder of {child}'s intro class at {center} on {visit}. "
     "See you there!",
 }
-PLACEHOLDERS = ("parent", "child", "center", "counselor", "visit")
-
-
-class _Blank(dict):
-    def __missing__(self, key: str) -> str:
-        return ""
 
 
 class MessageTemplate(models.Model):
@@ -187,7 +199,10 @@ class MessageTemplate(models.Model):
 
     center = models.ForeignKey("accounts.Center", on_delete=models.CASCADE, related_name="message_templates")
     kind = models.CharField(max_length=16, choices=TemplateKind)
-    body = models.TextField(help_text="Placeholders: {parent}, {child}, {center}, {counselor}, {visit}.")
+    body = models.TextField(
+        validators=[validate_template],
+        help_text="Placeholders: {parent}, {child}, {center}, {counselor}, {visit}; nothing else in braces.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -209,8 +224,5 @@ class MessageTemplate(models.Model):
 
     @staticmethod
     def render(body: str, **values: str) -> str:
-        """Fill the placeholders; unknown or malformed ones become empty rather than failing."""
-        try:
-            return string.Formatter().vformat(body, (), _Blank(values)).strip()
-        except (ValueError, IndexError, AttributeError):
-            return body
+        """Named placeholders only, bounded in length (see insights.placeholders)."""
+        return render_template(body, **values)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from leads.params import DateField, IdField, QueryForm, TextField
+from django import forms
+
+from leads.params import DateField, IdField, QueryForm
 
 
 class CalendarQuery(QueryForm):
@@ -14,5 +16,6 @@ class CalendarQuery(QueryForm):
     counselor = IdField(required=False)
 
 
-#: One center's wording of one message (a text area on the message templates page).
-MESSAGE_BODY = TextField(max_length=1000, error_messages={"max_length": "Keep the message under 1,000 characters."})
+#: One center's wording of one message: no NUL bytes (CharField's own validator); its length and
+#: placeholders are `insights.placeholders.validate_template`'s, as in admin.
+MESSAGE_BODY = forms.CharField(required=False)

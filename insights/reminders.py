@@ -1,25 +1,36 @@
 """The reminders `send_reminders` sends, and the one delivery path every notification takes.
 
-Idempotency: each (reminder key, channel) is claimed by inserting a ReminderLog row before
-anything is sent (the unique constraint lets exactly one run win), then marked SENT or FAILED.
-A failing channel never blocks another: an SMS provider outage keeps the email and the bell.
+Each (reminder key, channel) has one ReminderLog row, claimed before anything is sent (the unique
+constraint lets exactly one run win) and then marked by what really happened:
+
+- SENT: a real backend accepted it (the mail server, the SMS provider, the bell's own table);
+- LOGGED: a log-only backend wrote it down (console mailer, `LogSMSBackend`): nothing left;
+- FAILED: not accepted (refused, unreachable, no answer within SMTP_TIMEOUT / SMS_TIMEOUT); a
+  later run tries again, up to ReminderLog.MAX_ATTEMPTS, with the same idempotency key;
+- SENDING: being sent now. A row left SENDING longer than REMINDER_SENDING_TIMEOUT belongs to a run
+  that died; the next run marks it FAILED, so it is retried like any failure.
+
+Once a backend has accepted a message, nothing can turn it into FAILED: an error while recording
+the acceptance is retried, never read as "not sent". A failing channel never blocks another: an
+SMS provider outage keeps the email and the bell.
 """
 
 from __future__ import annotations
 
 import datetime
 import logging
+import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from accounts.models import Center, Role, User
-from insights import sms
+from insights import mailer, sms
 from insights.contacts import message_for, primary_parent, when
 from insights.models import (
     Channel,
@@ -40,19 +51,19 @@ OVERDUE_LOOKBACK_DAYS = 30
 
 
 def digest_hour() -> int:
-    return int(getattr(settings, "REMINDER_DIGEST_HOUR", 8))
+    return settings.REMINDER_DIGEST_HOUR
 
 
 def escalation_days() -> int:
-    return int(getattr(settings, "OVERDUE_ESCALATION_DAYS", 2))
+    return settings.OVERDUE_ESCALATION_DAYS
 
 
 def parent_reminders_enabled() -> bool:
-    return bool(getattr(settings, "PARENT_VISIT_REMINDERS", True))
+    return settings.PARENT_VISIT_REMINDERS
 
 
 def _absolute(url: str) -> str:
-    return getattr(settings, "SITE_URL", "").rstrip("/") + url
+    return settings.SITE_URL.rstrip("/") + url
 
 
 @dataclass
@@ -69,12 +80,26 @@ class Message:
 @dataclass
 class Report:
     sent: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    logged: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     failed: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    interrupted: int = 0
 
     def __str__(self) -> str:
         parts = [f"{channel} sent {n}" for channel, n in sorted(self.sent.items())]
+        parts += [f"{channel} logged only {n}" for channel, n in sorted(self.logged.items())]
         parts += [f"{channel} failed {n}" for channel, n in sorted(self.failed.items())]
+        if self.interrupted:
+            parts.append(f"{self.interrupted} left sending by an earlier run, to retry")
         return ", ".join(parts) or "nothing to send"
+
+
+def release_stale(report: Report) -> None:
+    """Rows SENDING for longer than a send can take belong to a run that died: make them retryable."""
+    cutoff = timezone.now() - datetime.timedelta(seconds=settings.REMINDER_SENDING_TIMEOUT)
+    report.interrupted += ReminderLog.objects.filter(status=DeliveryStatus.SENDING, claimed_at__lt=cutoff).update(
+        status=DeliveryStatus.FAILED,
+        error=f"Still sending after {settings.REMINDER_SENDING_TIMEOUT} s: the run sending it stopped.",
+    )
 
 
 def _claim(message: Message, channel: str, *, recipient: User | None, address: str) -> ReminderLog | None:
@@ -88,23 +113,64 @@ def _claim(message: Message, channel: str, *, recipient: User | None, address: s
                 object_id=message.object_id,
                 recipient=recipient,
                 address=address,
+                claimed_at=timezone.now(),
             )
     except IntegrityError:
         retried = ReminderLog.objects.filter(
             key=message.key, channel=channel, status=DeliveryStatus.FAILED, attempts__lt=ReminderLog.MAX_ATTEMPTS
-        ).update(status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, address=address)
+        ).update(status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, address=address, claimed_at=timezone.now())
         return ReminderLog.objects.get(key=message.key, channel=channel) if retried else None
 
 
-def _send(log: ReminderLog, report: Report, send) -> None:
+def _record(log: ReminderLog, **fields) -> None:
+    """Write the outcome of a send. Retried on a database error: after an acceptance, failing here
+    would leave the row SENDING, then FAILED, then sent again."""
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                ReminderLog.objects.filter(pk=log.pk).update(**fields)
+            return
+        except DatabaseError:
+            if attempt == 2:
+                raise
+            logger.warning("Recording reminder %s by %s failed; trying again", log.key, log.channel, exc_info=True)
+            if not connection.in_atomic_block:
+                connection.close()  # the next query opens a fresh connection
+            time.sleep(0.2 * (attempt + 1))
+
+
+def _send(log: ReminderLog, report: Report, send: Callable[[str], bool]) -> None:
+    """`send(idempotency_key)` returns once the backend accepted: True if it left the machine."""
     try:
-        send()
+        delivered = send(log.idempotency_key)
     except Exception as error:  # any provider failure: record it, keep the other channels going
         logger.warning("Reminder %s by %s failed: %s", log.key, log.channel, error)
-        ReminderLog.objects.filter(pk=log.pk).update(status=DeliveryStatus.FAILED, error=str(error)[:2000])
+        _record(log, status=DeliveryStatus.FAILED, error=str(error)[:2000] or type(error).__name__)
         report.failed[log.channel] += 1
         return
-    ReminderLog.objects.filter(pk=log.pk).update(status=DeliveryStatus.SENT, sent_at=timezone.now(), error="")
+    status = DeliveryStatus.SENT if delivered else DeliveryStatus.LOGGED
+    _record(log, status=status, sent_at=timezone.now(), error="")
+    (report.sent if delivered else report.logged)[log.channel] += 1
+
+
+def _notify_in_app(log: ReminderLog, report: Report, user: User, message: Message) -> None:
+    """The bell is our own table: the notification and its SENT mark commit together or not at all."""
+    try:
+        with transaction.atomic():
+            Notification.objects.create(
+                recipient=user,
+                kind=message.kind,
+                title=message.title,
+                body=message.body,
+                url=message.url,
+                lead_id=message.lead_id,
+            )
+            ReminderLog.objects.filter(pk=log.pk).update(status=DeliveryStatus.SENT, sent_at=timezone.now(), error="")
+    except Exception as error:
+        logger.warning("Reminder %s in the app failed: %s", log.key, error)
+        _record(log, status=DeliveryStatus.FAILED, error=str(error)[:2000] or type(error).__name__)
+        report.failed[log.channel] += 1
+        return
     report.sent[log.channel] += 1
 
 
@@ -113,46 +179,38 @@ def deliver(user: User, message: Message, report: Report) -> None:
     message = Message(**{**message.__dict__, "key": f"{message.key}:u{user.pk}"})
     log = _claim(message, Channel.IN_APP, recipient=user, address="")
     if log is not None:
-        _send(
-            log,
-            report,
-            lambda: Notification.objects.create(
-                recipient=user,
-                kind=message.kind,
-                title=message.title,
-                body=message.body,
-                url=message.url,
-                lead_id=message.lead_id,
-            ),
-        )
+        _notify_in_app(log, report, user, message)
     text = f"{message.body}\n\n{_absolute(message.url)}" if message.url else message.body
     if user.email:
         log = _claim(message, Channel.EMAIL, recipient=user, address=user.email)
         if log is not None:
-            _send(log, report, lambda: send_mail(message.title, text, None, [user.email]))
+            _send(log, report, lambda key: mailer.send_email(user.email, message.title, text, idempotency_key=key))
     if user.phone:
         log = _claim(message, Channel.SMS, recipient=user, address=user.phone)
         if log is not None:
-            _send(log, report, lambda: sms.send_sms(user.phone, f"{message.title}: {message.body}"[:480]))
+            body = f"{message.title}: {message.body}"[:480]
+            _send(log, report, lambda key: sms.send_sms(user.phone, body, idempotency_key=key))
 
 
 def deliver_to_parent(message: Message, *, phone: str, email: str, report: Report) -> None:
     if phone:
         log = _claim(message, Channel.SMS, recipient=None, address=phone)
         if log is not None:
-            _send(log, report, lambda: sms.send_sms(phone, message.body))
+            _send(log, report, lambda key: sms.send_sms(phone, message.body, idempotency_key=key))
     if email:
         log = _claim(message, Channel.EMAIL, recipient=None, address=email)
         if log is not None:
-            _send(log, report, lambda: send_mail(message.title, message.body, None, [email]))
+            _send(log, report, lambda key: mailer.send_email(email, message.title, message.body, idempotency_key=key))
 
 
 # -- the reminders -----------------------------------------------------------------------------
 
 
 def send_reminders(now: datetime.datetime | None = None) -> Report:
+    """Everything due at `now` (default: the real time; the stale-row timeout always uses the real time)."""
     now = now or timezone.now()
     report = Report()
+    release_stale(report)
     for center in Center.objects.all():
         local = now.astimezone(center.tzinfo)
         today = local.date()

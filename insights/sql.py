@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import statistics
+from typing import NamedTuple
 
 from django.db import connection
 from django.db.backends.signals import connection_created
@@ -25,21 +26,24 @@ def median(expression: str) -> str:
     return f"insights_median({expression})"
 
 
-def json_pairs(column: str, alias: str) -> tuple[str, str, str]:
-    """Unnest a JSON list of `[text, number]` pairs held in `column`, one row per pair.
+class JsonPairs(NamedTuple):
+    join: str  # to append after the table
+    text: str  # each pair's text
+    number: str  # each pair's number
 
-    Returns (the join to append after the table, the text expression, the number expression).
-    """
+
+def json_pairs(column: str, alias: str) -> JsonPairs:
+    """Unnest a JSON list of `[text, number]` pairs held in `column`, one row per pair."""
     if connection.vendor == "postgresql":
-        return (
-            f"CROSS JOIN LATERAL jsonb_array_elements({column}) AS {alias}(v)",
-            f"({alias}.v ->> 0)",
-            f"CAST({alias}.v ->> 1 AS DOUBLE PRECISION)",
+        return JsonPairs(
+            join=f"CROSS JOIN LATERAL jsonb_array_elements({column}) AS {alias}(v)",
+            text=f"({alias}.v ->> 0)",
+            number=f"CAST({alias}.v ->> 1 AS DOUBLE PRECISION)",
         )
-    return (
-        f"JOIN json_each({column}) AS {alias}",
-        f"json_extract({alias}.value, '$[0]')",
-        f"json_extract({alias}.value, '$[1]')",
+    return JsonPairs(
+        join=f"JOIN json_each({column}) AS {alias}",
+        text=f"json_extract({alias}.value, '$[0]')",
+        number=f"json_extract({alias}.value, '$[1]')",
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime
 
 from django.contrib import messages
@@ -28,10 +27,12 @@ from insights.models import (
     TemplateKind,
 )
 from insights.params import MESSAGE_BODY, CalendarQuery
+from insights.placeholders import validate_template
 from leads.access import get_lead_for_user, require_action
+from leads.centers import current_center, user_centers
+from leads.exports import csv_response
 from leads.models import FollowUp, FollowUpStatus, IntroVisit, LeadSource
 from leads.params import NextQuery
-from leads.views.session import current_center, user_centers
 
 
 def _filters(request: HttpRequest) -> metrics.Filters:
@@ -162,26 +163,25 @@ def tables(board: metrics.Dashboard) -> dict[str, tuple[list[str], list[list]]]:
     }
 
 
-def _csv(filename: str, header: list[str], rows) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(["" if value is None else value for value in row])
-    return response
+def _bad_filters(filters: metrics.Filters) -> HttpResponse | None:
+    """A download is of exactly the range and filters asked for: anything that fell back is a 400."""
+    if not filters.errors:
+        return None
+    return HttpResponse("Check the filters: " + " ".join(filters.errors), status=400, content_type="text/plain")
 
 
 @login_required
 @require_GET
 def dashboard_csv(request: HttpRequest) -> HttpResponse:
     filters = _filters(request)
+    if bad := _bad_filters(filters):
+        return bad
     name = request.GET.get("table", "")
     all_tables = tables(metrics.build(request.user, filters))
     if name not in all_tables:
         raise Http404("No such table.")
     header, rows = all_tables[name]
-    return _csv(f"{name}-{filters.start}-{filters.end}.csv", header, rows)
+    return csv_response(f"{name}-{filters.start}-{filters.end}.csv", header, rows)
 
 
 @login_required
@@ -192,13 +192,15 @@ def drill_down(request: HttpRequest) -> HttpResponse:
     leads, label = metrics.drill_down(request.user, filters, request.GET)
     leads = leads.select_related("child", "assigned_to", "center").order_by("-created_at", "-pk")
     if request.GET.get("format") == "csv":
+        if bad := _bad_filters(filters):
+            return bad
         rows = (
             [lead.enquiry_id, str(lead.child), lead.center.code, lead.get_status_display(), lead.get_source_display(),
              str(lead.assigned_to or ""), timezone.localtime(lead.created_at).strftime("%Y-%m-%d %H:%M")]
             for lead in leads.iterator(chunk_size=2000)
         )  # fmt: skip
         header = ["Enquiry ID", "Child", "Center", "Status", "Source", "Assigned to", "Created"]
-        return _csv(f"leads-{filters.start}-{filters.end}.csv", header, rows)
+        return csv_response(f"leads-{filters.start}-{filters.end}.csv", header, rows)
     page = Paginator(leads, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -340,16 +342,21 @@ def mark_all_read(request: HttpRequest) -> HttpResponse:
 
 
 class _AppRedirect(HttpResponseRedirect):
+    """303 See Other to the dialer or WhatsApp: the browser leaves the POST behind and opens the app."""
+
     allowed_schemes = ["tel", "https"]
+    status_code = 303
 
 
 @login_required
-@require_GET
+@require_POST
 def contact(request: HttpRequest, lead_pk: int, channel: str) -> HttpResponse:
     """Log the tap on the lead's timeline, then hand over to the phone or WhatsApp.
 
-    A GET on purpose: the link must behave like a plain tel:/wa.me link (one tap, long-press,
-    open in a new tab); the only effect is an attempt logged for the lead.
+    A POST (the small CSRF-protected forms of `_contact_links.html`), answered by a redirect to the
+    tel: or wa.me address: logging moves the lead's first contact, so a GET (a cross-site link, a
+    prefetch, a crawler) must not be able to do it. The form works the same with and without
+    JavaScript; the phone number next to the buttons stays a plain tel: link.
     """
     lead = get_lead_for_user(request.user, lead_pk, action=Action.VIEW_LEADS)
     if channel not in ("call", "whatsapp"):
@@ -388,9 +395,10 @@ def message_templates(request: HttpRequest) -> HttpResponse:
                 if field not in request.POST:
                     continue
                 try:
-                    body = MESSAGE_BODY.clean(request.POST[field])  # at most 1,000 characters, no NUL bytes
+                    body = MESSAGE_BODY.clean(request.POST[field])  # no NUL bytes
+                    validate_template(body)  # the model field's own rule: the admin says the same
                 except ValidationError as error:
-                    errors[field] = " ".join(error.messages)
+                    errors[field] = error.messages[0]
                     continue
                 if not body or body == DEFAULT_TEMPLATES[kind]:
                     changed += MessageTemplate.objects.filter(center=center, kind=kind).delete()[0]

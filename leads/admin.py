@@ -9,10 +9,10 @@ from django.template.response import TemplateResponse
 
 from accounts.admin import ScopedAdmin
 from accounts.models import Role, User
+from leads.forms import CloseForm, ConvertForm
 from leads.models import (
     Batch,
     Child,
-    ClosedReason,
     Enrollment,
     FamilyLink,
     FollowUp,
@@ -84,11 +84,6 @@ class AssigneeFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         return queryset.filter(assigned_to_id=self.value()) if self.value() else queryset
-
-
-class CloseForm(forms.Form):
-    category = forms.ChoiceField(choices=ClosedReason.choices)
-    reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class LeadAdminForm(forms.ModelForm):
@@ -168,52 +163,75 @@ class LeadAdmin(ScopedAdmin):
         for line in failed:
             self.message_user(request, line, messages.ERROR)
 
-    @admin.action(description="Close selected leads (asks for a reason)")
-    def close_leads(self, request, queryset):
+    def _with_form(self, request, queryset, *, action: str, form_class, build, verb, done, intro, button):
+        """An action that asks for input first (the verb's own form), then runs the verb per lead."""
         if "apply" in request.POST:
-            form = CloseForm(request.POST)
+            form = build(request.POST)
             if form.is_valid():
-                self._run(
-                    request,
-                    queryset,
-                    lambda lead: lead.close(
-                        reason=form.cleaned_data["reason"], category=form.cleaned_data["category"], by=request.user
-                    ),
-                    "closed",
-                )
+                self._run(request, queryset, lambda lead: verb(lead, form.cleaned_data), done)
                 return None
         else:
-            form = CloseForm()
+            form = build(None)
         return TemplateResponse(
             request,
-            "admin/leads/close_leads.html",
+            "admin/leads/lead_action.html",
             {
                 **self.admin_site.each_context(request),
-                "title": "Close leads",
+                "title": button,
                 "leads": queryset,
                 "form": form,
                 "opts": self.model._meta,
-                "action": "close_leads",
+                "action": action,
+                "intro": intro,
+                "button": button,
             },
+        )
+
+    @admin.action(description="Close selected leads (asks for a reason)")
+    def close_leads(self, request, queryset):
+        return self._with_form(
+            request,
+            queryset,
+            action="close_leads",
+            form_class=CloseForm,
+            build=lambda data: CloseForm(data),
+            verb=lambda lead, data: lead.close(reason=data["reason"], category=data["category"], by=request.user),
+            done="closed",
+            intro="Close these leads? Their pending follow-ups and scheduled intro visits are cancelled; "
+            "the history is kept.",
+            button="Close leads",
         )
 
     @admin.action(description="Reopen selected closed leads")
     def reopen_leads(self, request, queryset):
         self._run(request, queryset, lambda lead: lead.reopen(by=request.user), "reopened")
 
-    @admin.action(description="Convert selected leads (uses the child's newest enrollment)")
+    @admin.action(description="Enroll and convert selected leads (asks for the batch and first class)")
     def convert_leads(self, request, queryset):
-        def convert(lead):
-            enrollment = (
-                Enrollment.objects.filter(child=lead.child, center=lead.center, lead__isnull=True)
-                .order_by("-created_at")
-                .first()
-            )
-            if enrollment is None:
-                raise ValidationError("Create the child's enrollment first (Enrollments > Add).")
-            lead.convert(enrollment=enrollment, by=request.user)
+        centers = {lead.center_id for lead in queryset}
+        batches = list(Batch.objects.filter(center_id__in=centers, is_active=True).select_related("center"))
+        return self._with_form(
+            request,
+            queryset,
+            action="convert_leads",
+            form_class=ConvertForm,
+            build=lambda data: ConvertForm(data, batches=batches),
+            verb=lambda lead, data: lead.enroll_and_convert(
+                batch=data["batch"],
+                start_date=data["start_date"],
+                plan=data["plan"],
+                notes=data["notes"],
+                by=request.user,
+            ),
+            done="converted",
+            intro="Enroll these children in the batch and convert their leads (each in one step; "
+            "a lead the rules refuse is listed with the reason).",
+            button="Enroll and convert",
+        )
 
-        self._run(request, queryset, convert, "converted")
+    def get_search_results(self, request, queryset, search_term):
+        # The app's one search (enquiry ID, names, phone digits, email, school), not admin's own.
+        return queryset.search(search_term), False
 
 
 def _messages(error: ValidationError) -> list[str]:
@@ -255,13 +273,13 @@ class EnrollmentAdmin(ScopedAdmin):
     list_display = ["child", "center", "batch", "start_date", "plan"]
     list_filter = [CENTER_FILTER, ("batch", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["child__first_name", "child__last_name"]
-    autocomplete_fields = ["child"]
-    readonly_fields = ["created_by", "created_at"]
+    # Enrollments are made by converting a lead (Lead.enroll_and_convert, on every door), never
+    # here: an enrollment added by hand would skip the capacity, date and permission rules.
+    readonly_fields = ["child", "center", "batch", "start_date", "created_by", "created_at"]
+    center_admin_can_add = False
 
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+    def has_add_permission(self, request):
+        return False
 
 
 @admin.register(FollowUp)

@@ -43,19 +43,19 @@ class Nav:
 
     @cached_property
     def centers(self) -> list:
-        from leads.views.session import user_centers
+        from leads.centers import user_centers
 
         return user_centers(self.request)
 
     @cached_property
     def current_center(self):
-        from leads.views.session import current_center
+        from leads.centers import current_center
 
         return current_center(self.request)
 
     @cached_property
     def may_switch(self) -> bool:
-        from leads.views.session import may_switch_center
+        from leads.centers import may_switch_center
 
         return may_switch_center(self.request)
 

@@ -8,34 +8,14 @@ Without a `center` parameter the center chosen in the switcher applies (see view
 
 from __future__ import annotations
 
-import re
-
 import django_filters
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django_filters.fields import DateRangeField, RangeField
 
 from accounts.models import Role, User
 from leads import params
-from leads.models import FamilyLink, Lead, LeadSource, LeadStatus
-
-
-def search_leads(queryset: QuerySet, text: str) -> QuerySet:
-    """Every word must match: the enquiry ID, the child's or parent's name, or phone digits anywhere."""
-    for word in text.split()[:6]:
-        digits = re.sub(r"\D", "", word).lstrip("0")  # "098765…" is the national form of +9198765…
-        families = Q(parent__name__icontains=word)
-        if len(digits) >= 3 and len(digits) >= len(word) - 3:
-            # "98765 43210", "+91-98765" and "43210" all find +919876543210.
-            families |= Q(parent__phone__contains=digits)
-        children = FamilyLink.objects.filter(families).values("child_id")
-        queryset = queryset.filter(
-            Q(enquiry_id__icontains=word)
-            | Q(child__first_name__icontains=word)
-            | Q(child__last_name__icontains=word)
-            | Q(child_id__in=children)
-        )
-    return queryset
+from leads.models import Lead, LeadSource, LeadStatus
 
 
 class BoundedDateRangeField(DateRangeField):
@@ -83,7 +63,7 @@ class LeadFilter(django_filters.FilterSet):
 
     def __init__(self, data=None, queryset=None, *, request, prefix=None):
         from accounts.models import Center
-        from leads.views.session import current_center, may_switch_center, user_centers
+        from leads.centers import current_center, may_switch_center, user_centers
 
         self.user = request.user
         centers = user_centers(request)
@@ -109,4 +89,4 @@ class LeadFilter(django_filters.FilterSet):
             del self.filters["center"]
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return search_leads(queryset, value)
+        return queryset.search(value)

@@ -1,18 +1,24 @@
-"""Forms of the web screens. They only shape input: the model verbs do the real validation.
+"""Forms of the web screens: one per verb, used by every screen that offers the verb (the lead
+page, the board's dialog, the follow-up queue). They only shape input: the model verbs hold the
+rules and their sentences.
 
-Choice lists (assignees, trainers, batches, centers) are built by the views from querysets
-scoped with `for_user`, and handed in as lists: one query per page, however many forms use them.
+Choice lists (assignees, trainers, batches) come from `CenterChoices`, scoped to the lead's
+center and handed in as lists: one query per page, however many forms use them.
 """
 
 from __future__ import annotations
 
 import datetime
+from functools import cached_property
+from typing import Any
 
 from django import forms
+from django.db.models import Count
 from django.utils import timezone
 
+from accounts.models import Role, User
 from leads import params  # dates within 2000-2100
-from leads.models import ClosedReason, FollowUpOutcome, Gender, IVOutcome, LeadSource, ParentExpectation
+from leads.models import Batch, ClosedReason, FollowUpOutcome, Gender, IVOutcome, LeadSource, ParentExpectation
 from leads.phones import normalize_phone
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -32,6 +38,40 @@ class ObjectChoiceField(forms.ChoiceField):
     def clean(self, value):
         value = super().clean(value)
         return self.objects.get(value) if value else None
+
+
+class CenterChoices:
+    """The center's people and batches for the forms' choice lists: one query each, when needed."""
+
+    def __init__(self, center):
+        self.center = center
+
+    @cached_property
+    def people(self) -> list[User]:
+        return list(User.objects.in_centers(self.center))
+
+    @property
+    def staff(self) -> list[User]:
+        return [user for user in self.people if user.role in (Role.COUNSELOR, Role.CENTER_ADMIN)]
+
+    @property
+    def trainers(self) -> list[User]:
+        return [user for user in self.people if user.role == Role.TRAINER]
+
+    @cached_property
+    def batches(self) -> list[Batch]:
+        batches = list(
+            Batch.objects.filter(center=self.center, is_active=True)
+            .select_related("trainer")
+            .annotate(enrolled=Count("enrollments"))
+        )
+        for batch in batches:
+            batch.free_places = max(batch.capacity - batch.enrolled, 0)
+        return batches
+
+    def form_kwargs(self, form_class: type[forms.Form]) -> dict:
+        """The choice lists `form_class` asks for (its `needs`)."""
+        return {name: getattr(self, name) for name in getattr(form_class, "needs", ())}
 
 
 def staff_label(user) -> str:
@@ -151,6 +191,9 @@ class DiscoveryForm(forms.Form):
 
 
 class ScheduleVisitForm(forms.Form):
+    """`lead.schedule_intro_visit`."""
+
+    needs = ("batches", "trainers")
     batch = ObjectChoiceField(label="Batch", empty_label="Choose a batch", label_from=batch_label)
     trainer = ObjectChoiceField(label="Trainer", required=False, empty_label="The batch's trainer")
     scheduled_at = params.DateTimeField(label="Date and time", widget=DATETIME)
@@ -167,11 +210,25 @@ class ScheduleVisitForm(forms.Form):
 
 
 class OutcomeForm(forms.Form):
+    """`intro_visit.record_outcome`; `outcomes` narrows the choice (the board's drop on Follow-up
+    pending offers the two that land there), `with_follow_up` adds an optional next call."""
+
     outcome = forms.ChoiceField(choices=IVOutcome.choices, widget=forms.RadioSelect)
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    follow_up_date = params.DateField(required=False, widget=DATE, help_text="Optional: when to call next.")
+
+    def __init__(self, *args, outcomes: list[str] | None = None, with_follow_up: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if outcomes is not None:
+            self.fields["outcome"].choices = [(value, IVOutcome(value).label) for value in outcomes]
+        if not with_follow_up:
+            del self.fields["follow_up_date"]
 
 
 class FollowUpForm(forms.Form):
+    """`lead.add_follow_up`."""
+
+    needs = ("staff",)
     scheduled_date = params.DateField(label="Call on", widget=DATE)
     assigned_to = ObjectChoiceField(label="Who calls", required=False)
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -183,51 +240,124 @@ class FollowUpForm(forms.Form):
         )
 
 
-class FollowUpCompleteForm(forms.Form):
-    """What came of the call. Each outcome needs its own details (checked in clean)."""
+class CompleteFollowUpForm(forms.Form):
+    """`follow_up.complete`: one form for every outcome; `clean` asks only for the chosen outcome's
+    fields (the model verb checks them again, with the same sentences)."""
 
-    OUTCOMES = [
-        (FollowUpOutcome.ENROLLED, "Enrolling: convert now"),
-        (FollowUpOutcome.SCHEDULED_IV, "Booked an intro visit"),
-        (FollowUpOutcome.LOST, "Not joining: close the lead"),
-    ]
-    outcome = forms.ChoiceField(choices=OUTCOMES, widget=forms.RadioSelect)
+    needs = ("batches", "trainers")
+    LABELS = {
+        FollowUpOutcome.ENROLLED: "Enrolling: convert now",
+        FollowUpOutcome.SCHEDULED_IV: "Booked an intro visit",
+        FollowUpOutcome.POSTPONED: "Call again later",
+        FollowUpOutcome.LOST: "Not joining: close the lead",
+    }
+    outcome = forms.ChoiceField(choices=(), widget=forms.RadioSelect, label="Outcome")
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    # POSTPONED
+    next_date = params.DateField(required=False, widget=DATE, label="Call again on")
+    # LOST
     category = forms.ChoiceField(
-        label="Reason category", choices=ClosedReason.choices, required=False, initial=ClosedReason.OTHER
+        choices=ClosedReason.choices, initial=ClosedReason.OTHER, required=False, label="Reason category"
     )
-    reason = forms.CharField(label="Why not", max_length=500, required=False)
+    reason = forms.CharField(required=False, max_length=500, label="Why are they not joining?")
+    # SCHEDULED_IV and ENROLLED
     batch = ObjectChoiceField(label="Batch", required=False)
-    scheduled_at = params.DateTimeField(label="Visit date and time", required=False, widget=DATETIME)
-    start_date = params.DateField(label="Start date", required=False, widget=DATE)
-    plan = forms.CharField(label="Plan", max_length=80, required=False)
+    # SCHEDULED_IV
+    trainer = ObjectChoiceField(label="Trainer", required=False)
+    scheduled_at = params.DateTimeField(required=False, widget=DATETIME, label="Visit date and time")
+    # ENROLLED
+    start_date = params.DateField(required=False, widget=DATE, label="First class")
+    plan = forms.CharField(required=False, max_length=80, label="Plan", help_text="e.g. Weekly, 3 months")
 
-    def __init__(self, *args, batches=(), **kwargs):
+    REQUIRED = {
+        FollowUpOutcome.POSTPONED: {"next_date": "Pick the date of the next follow-up."},
+        FollowUpOutcome.LOST: {"reason": "Say why the family is not joining."},
+        FollowUpOutcome.SCHEDULED_IV: {
+            "batch": "Choose the batch the child will try.",
+            "scheduled_at": "Enter the date and time of the visit.",
+        },
+        FollowUpOutcome.ENROLLED: {"batch": "Choose the batch.", "start_date": "Enter the first class date."},
+    }
+    #: Which fields each outcome shows: (CSS classes of the outcomes that show them, fields).
+    GROUPS = (
+        ("of-POSTPONED", ["next_date"]),
+        ("of-LOST", ["category", "reason"]),
+        ("of-SCHEDULED_IV of-ENROLLED", ["batch"]),
+        ("of-SCHEDULED_IV", ["trainer", "scheduled_at"]),
+        ("of-ENROLLED", ["start_date", "plan"]),
+    )
+
+    def __init__(self, *args, batches=(), trainers=(), outcomes: list[str] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        outcomes = outcomes or list(self.LABELS)
+        self.fields["outcome"].choices = [(value, self.LABELS[value]) for value in outcomes]
         self.fields["batch"] = ObjectChoiceField(
             objects=batches, label="Batch", required=False, empty_label="Choose a batch", label_from=batch_label
         )
+        self.fields["trainer"] = ObjectChoiceField(
+            objects=trainers, label="Trainer", required=False, empty_label="The batch's trainer"
+        )
+        self.only_outcome = outcomes[0] if len(outcomes) == 1 else None
+        if self.only_outcome:  # a form for one outcome (the lead page's "Postpone")
+            self.fields["outcome"].initial = self.only_outcome
+            self.fields["outcome"].required = False
+            self.fields["outcome"].widget = forms.HiddenInput()
+            shown = {name for classes, names in self.GROUPS if f"of-{outcomes[0]}" in classes for name in names}
+            for name in [n for n in self.fields if n not in shown | {"outcome", "notes"}]:
+                del self.fields[name]
+            self.order_fields([*shown, "notes"])
 
-    def clean(self):
+    def clean_outcome(self) -> str:
+        return self.only_outcome or self.cleaned_data["outcome"]
+
+    def clean(self) -> dict[str, Any]:
         data = super().clean()
-        outcome = data.get("outcome")
-        if outcome == FollowUpOutcome.LOST and not data.get("reason"):
-            self.add_error("reason", "Say why the family is not joining.")
-        if outcome in (FollowUpOutcome.ENROLLED, FollowUpOutcome.SCHEDULED_IV) and not data.get("batch"):
-            self.add_error("batch", "Choose the batch.")
-        if outcome == FollowUpOutcome.SCHEDULED_IV and not data.get("scheduled_at"):
-            self.add_error("scheduled_at", "Enter the date and time of the visit.")
-        if outcome == FollowUpOutcome.ENROLLED and not data.get("start_date"):
-            self.add_error("start_date", "Enter the first class date.")
+        for name, message in self.REQUIRED.get(data.get("outcome"), {}).items():
+            if name in self.fields and not data.get(name):
+                self.add_error(name, message)
         return data
 
+    def groups(self) -> list[tuple[str, list]]:
+        return [(classes, [self[name] for name in names if name in self.fields]) for classes, names in self.GROUPS]
 
-class PostponeForm(forms.Form):
-    next_date = params.DateField(label="Call again on", widget=DATE)
-    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    def complete_kwargs(self) -> dict[str, Any]:
+        """`follow_up.complete`'s keyword arguments for the chosen outcome."""
+        data = self.cleaned_data
+        outcome = data["outcome"]
+        kwargs: dict[str, Any] = {"outcome": outcome, "notes": data.get("notes", "")}
+        if outcome == FollowUpOutcome.POSTPONED:
+            kwargs["next_date"] = data["next_date"]
+        elif outcome == FollowUpOutcome.LOST:
+            kwargs["reason"] = data["reason"]
+            kwargs["category"] = data.get("category") or ClosedReason.OTHER
+        elif outcome == FollowUpOutcome.SCHEDULED_IV:
+            kwargs["intro_visit"] = {
+                "scheduled_at": data["scheduled_at"],
+                "batch": data["batch"],
+                "trainer": data.get("trainer"),
+                "notes": data.get("notes", ""),
+            }
+        elif outcome == FollowUpOutcome.ENROLLED:
+            kwargs["enroll"] = {"batch": data["batch"], "start_date": data["start_date"], "plan": data.get("plan", "")}
+        return kwargs
+
+    #: The verb's error keys -> this form's fields.
+    ERROR_FIELDS = {"next_follow_up_date": "next_date", "scheduled_date": "next_date", "enrollment": "batch"}
+
+    def add_verb_errors(self, error) -> None:
+        """Show a model ValidationError next to the fields it names (the rest on top)."""
+        if not hasattr(error, "error_dict"):
+            self.add_error(None, error.messages)
+            return
+        for key, messages in error.message_dict.items():
+            key = self.ERROR_FIELDS.get(key, key)
+            self.add_error(key if key in self.fields else None, messages)
 
 
 class ConvertForm(forms.Form):
+    """`lead.enroll_and_convert` (the start-date and capacity rules are the model's)."""
+
+    needs = ("batches",)
     batch = ObjectChoiceField(label="Batch")
     start_date = params.DateField(label="First class", widget=DATE)
     plan = forms.CharField(
@@ -244,24 +374,23 @@ class ConvertForm(forms.Form):
             objects=batches, label="Batch", empty_label="Choose a batch", label_from=batch_label
         )
 
-    def clean_start_date(self) -> datetime.date:
-        start = self.cleaned_data["start_date"]
-        if start < timezone.localdate() - datetime.timedelta(days=60):
-            raise forms.ValidationError("The first class is more than two months ago: check the date.")
-        return start
-
 
 class CloseForm(forms.Form):
-    category = forms.ChoiceField(label="Reason category", choices=ClosedReason.choices)
-    reason = forms.CharField(label="Reason", max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+    """`lead.close` (the lead page, the board's dialog and admin's "Close selected leads")."""
+
+    category = forms.ChoiceField(label="Reason category", choices=ClosedReason.choices, initial=ClosedReason.OTHER)
+    reason = forms.CharField(label="Why is it lost?", max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class ReopenForm(forms.Form):
+    """`lead.reopen`."""
+
     follow_up_date = params.DateField(label="Call again on", required=False, widget=DATE)
-    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class ReassignForm(forms.Form):
+    needs = ("staff",)
     assigned_to = ObjectChoiceField(label="Assign to", required=False)
 
     def __init__(self, *args, staff=(), **kwargs):

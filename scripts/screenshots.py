@@ -145,7 +145,7 @@ def main() -> None:
                 row = page.locator(".queue-row").first
                 if row.count():
                     row.get_by_role("link", name="Record outcome").click()
-                    row.get_by_label("Postponed").check()
+                    row.get_by_label("Call again later").check()
                 shoot(page, "follow_ups", full_page=True)
                 laptop.close()
 

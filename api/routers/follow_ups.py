@@ -76,12 +76,16 @@ _VISIT_FIELDS = {
 }
 
 
+#: The enrollment verb's field names -> this body's (the terms are nested under "enrollment").
+_ENROLLMENT_FIELDS = {"batch": "enrollment.batch_id", "start_date": "enrollment.start_date", "plan": "enrollment.plan"}
+
+
 @router.patch(
     "/follow-ups/{follow_up_id}", response=responses({200: FollowUpOut}), summary="Complete or cancel a follow-up"
 )
 def update_follow_up(request: HttpRequest, follow_up_id: int, payload: FollowUpUpdateIn):
     """COMPLETED with an outcome, carried out on the lead in the same transaction:
-    ENROLLED (with `enrollment_id`: converts the lead), POSTPONED (`next_follow_up_date`: the next
+    ENROLLED (`enrollment`: batch_id, start_date, plan; the child is enrolled and the lead converted), POSTPONED (`next_follow_up_date`: the next
     follow-up), LOST (`reason`: closes the lead), SCHEDULED_IV (`intro_visit`: books the visit).
     Or CANCELLED."""
     user = request.auth
@@ -104,10 +108,19 @@ def update_follow_up(request: HttpRequest, follow_up_id: int, payload: FollowUpU
             "trainer": references.staff(user, visit_in.trainer_user_id, "intro_visit.trainer_user_id"),
             "notes": visit_in.notes,
         }
-    enrollment = None
-    if payload.enrollment_id is not None and payload.outcome == FollowUpOutcome.ENROLLED:
-        enrollment = references.enrollment(user, payload.enrollment_id)
-    with renamed(_VISIT_FIELDS if visit else {}):
+    enroll = enrollment = None
+    if payload.outcome == FollowUpOutcome.ENROLLED:
+        if payload.enrollment is not None:
+            enroll = {
+                "batch": references.batch(
+                    user, payload.enrollment.batch_id, "enrollment.batch_id", action=Action.CONVERT
+                ),
+                "start_date": payload.enrollment.start_date,
+                "plan": payload.enrollment.plan,
+            }
+        elif payload.enrollment_id is not None:
+            enrollment = references.enrollment(user, payload.enrollment_id)
+    with renamed(_VISIT_FIELDS if visit else _ENROLLMENT_FIELDS if enroll else {}):
         follow_up.complete(
             outcome=payload.outcome,
             notes=payload.notes,
@@ -115,6 +128,7 @@ def update_follow_up(request: HttpRequest, follow_up_id: int, payload: FollowUpU
             reason=payload.reason,
             next_date=payload.next_follow_up_date,
             intro_visit=visit,
+            enroll=enroll,
             enrollment=enrollment,
         )
     return follow_up

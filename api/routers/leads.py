@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Query, Router, Status
@@ -31,7 +30,7 @@ from api.schemas import (
     Text,
 )
 from leads.access import get_lead_for_user, require_action
-from leads.models import FamilyLink, Lead, LeadSource, LeadStatus, LifecycleError
+from leads.models import Lead, LeadSource, LeadStatus, LifecycleError
 
 router = Router(tags=["leads"])
 
@@ -102,30 +101,6 @@ def create_lead_legacy(request: HttpRequest, payload: EnquiryIn):
 # -- reading ------------------------------------------------------------------------------------
 
 
-def _search(queryset, text: str):
-    text = text.strip()
-    if not text:
-        return queryset
-    if ENQUIRY_ID.fullmatch(text):
-        # "TLGC0001" is that lead, not every phone number with 0001 in it.
-        return queryset.filter(enquiry_id__iexact=text)
-    parents = FamilyLink.objects.filter(child=OuterRef("child")).filter(
-        Q(parent__name__icontains=text) | Q(parent__email__icontains=text)
-    )
-    digits = "".join(ch for ch in text if ch.isdigit())
-    if len(digits) >= 4:
-        parents = FamilyLink.objects.filter(child=OuterRef("child")).filter(
-            Q(parent__name__icontains=text) | Q(parent__email__icontains=text) | Q(parent__phone__contains=digits)
-        )
-    return queryset.filter(
-        Q(enquiry_id__iexact=text)
-        | Q(child__first_name__icontains=text)
-        | Q(child__last_name__icontains=text)
-        | Q(school__icontains=text)
-        | Exists(parents)
-    )
-
-
 @router.get("/leads", response=responses({200: list[LeadOut]}), summary="List leads")
 def list_leads(
     request: HttpRequest,
@@ -143,7 +118,7 @@ def list_leads(
     if status:
         leads = leads.in_status(status)
     if search:
-        leads = _search(leads, search)
+        leads = leads.search(search)
     if assigned_to:
         leads = leads.filter(assigned_to_id=assigned_to)
     leads = leads.in_center(user, center_id)
@@ -191,7 +166,7 @@ _NEEDS_DATA = {
     LeadStatus.IV_SCHEDULED: "Schedule the visit with POST /api/v1/leads/{id}/intro-visit.",
     LeadStatus.IV_COMPLETED: "Record the visit's outcome with PATCH /api/v1/intro-visits/{id}.",
     LeadStatus.IV_NO_SHOW: "Record the visit's outcome with PATCH /api/v1/intro-visits/{id}.",
-    LeadStatus.CONVERTED: "Create the enrollment, then POST /api/v1/leads/{id}/convert.",
+    LeadStatus.CONVERTED: "Convert with POST /api/v1/leads/{id}/convert (the batch and first class date).",
 }
 
 
@@ -206,23 +181,21 @@ def update_status(request: HttpRequest, lead_id: int, payload: StatusIn):
     target = payload.status
     if target in _NEEDS_DATA:
         raise invalid("status", _NEEDS_DATA[target])
+    if target == LeadStatus.CLOSED_LOST and not payload.notes.strip():
+        raise invalid("notes", "Say why the lead is closed.")
     with transaction.atomic():
-        if target == LeadStatus.DISCOVERY_COMPLETED:
-            lead.complete_discovery(discovery_notes=_appended(lead, payload.notes), by=user)
-        elif target == LeadStatus.CLOSED_LOST:
-            with renamed({"reason": "notes"}):
-                if not payload.notes.strip():
-                    raise invalid("notes", "Say why the lead is closed.")
-                lead.close(reason=payload.notes, by=user)
+        with renamed({"reason": "notes"}):
+            lead.move_to(
+                target,
+                by=user,
+                allow_same=True,
+                notes=_appended(lead, payload.notes) if target == LeadStatus.DISCOVERY_COMPLETED else payload.notes,
+                reason=payload.notes,
+                scheduled_date=timezone.localdate(timezone=lead.center.tzinfo),
+                follow_up_date=timezone.localdate(timezone=lead.center.tzinfo),
+            )
+        if target != LeadStatus.DISCOVERY_COMPLETED and payload.notes.strip():
             lead.update_details(discovery_notes=_appended(lead, payload.notes), by=user)
-        elif target == LeadStatus.FOLLOW_UP_PENDING:
-            if lead.status == LeadStatus.CLOSED_LOST:
-                lead.reopen(by=user, note=payload.notes)
-            else:
-                today = timezone.localdate(timezone=lead.center.tzinfo)
-                lead.add_follow_up(scheduled_date=today, notes=payload.notes or "Call the family.", by=user)
-            if payload.notes.strip():
-                lead.update_details(discovery_notes=_appended(lead, payload.notes), by=user)
         if lead.status != target:
             # The verb kept the status (e.g. discovery on a lead with a visit booked): refuse
             # the move and roll back, so the call never half-happens.
@@ -239,10 +212,28 @@ def _kept_status_sentence(lead: Lead, target: str) -> str:
 
 @router.post("/leads/{lead_id}/convert", response=responses({200: LeadOut}), summary="Convert a lead")
 def convert_lead(request: HttpRequest, lead_id: int, payload: ConvertIn):
-    """Links the lead to its enrollment (create it first with POST /enrollments): CONVERTED."""
+    """CONVERTED. Send the enrollment's terms (`batch_id`, `start_date`, `plan`): the child is
+    enrolled and the lead converted in one transaction. Or send the `enrollment_id` that
+    `POST /enrollments` returned: that call converted the lead already, and this one confirms it."""
     user = request.auth
     lead = get_lead_for_user(user, path_id(lead_id, "lead"), action=Action.CONVERT)
-    lead.convert(enrollment=references.enrollment(user, payload.enrollment_id), by=user)
+    if payload.enrollment_id is not None:
+        enrollment = references.enrollment(user, payload.enrollment_id)
+        if lead.enrollment_id != enrollment.pk:
+            lead.convert(enrollment=enrollment, by=user)
+        return lead
+    if payload.batch_id is None:
+        raise invalid("batch_id", "Send batch_id and start_date (or the enrollment_id of POST /enrollments).")
+    if payload.start_date is None:
+        raise invalid("start_date", "Enter the first class date.")
+    with renamed(references.ENROLLMENT_FIELDS):
+        lead.enroll_and_convert(
+            batch=references.batch(user, payload.batch_id, action=Action.CONVERT),
+            start_date=payload.start_date,
+            plan=payload.plan,
+            notes=payload.notes,
+            by=user,
+        )
     return lead
 
 

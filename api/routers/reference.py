@@ -7,10 +7,11 @@ from ninja import Query, Router, Status
 
 from accounts.models import Action, Role, User
 from api import references
+from api.errors import renamed
 from api.routers.common import responses
 from api.schemas import MAX_ID, BatchOut, EnrollmentIn, EnrollmentOut, UserOut
 from leads.access import require_action
-from leads.models import Batch, Enrollment
+from leads.models import Batch
 
 router = Router(tags=["reference"])
 
@@ -47,16 +48,19 @@ def list_users(
 
 @router.post("/enrollments", response=responses({201: EnrollmentOut}), summary="Create an enrollment")
 def create_enrollment(request: HttpRequest, payload: EnrollmentIn):
-    """The child's enrollment in a batch; then convert the lead with its id."""
+    """The child's enrollment in a batch, and the conversion of the child's open lead (`lead_id`,
+    or the only open one), in one transaction: an enrollment never exists without its lead.
+    `POST /leads/{id}/convert` with the returned id then confirms the conversion."""
     user = request.auth
     require_action(user, Action.CONVERT)
     child = references.child(user, payload.child_id)
-    enrollment = Enrollment.enroll(
-        child=child,
-        batch=None if payload.batch_id is None else references.batch(user, payload.batch_id, action=Action.CONVERT),
-        start_date=payload.start_date,
-        plan=payload.plan,
-        notes=payload.notes,
-        by=user,
-    )
+    lead = references.open_lead(user, child, payload.lead_id)
+    with renamed(references.ENROLLMENT_FIELDS):
+        enrollment = lead.enroll_and_convert(
+            batch=references.batch(user, payload.batch_id, action=Action.CONVERT),
+            start_date=payload.start_date,
+            plan=payload.plan,
+            notes=payload.notes,
+            by=user,
+        )
     return Status(201, enrollment)

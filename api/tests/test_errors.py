@@ -164,7 +164,7 @@ def test_status_the_lifecycle_would_not_reach_is_a_409_and_writes_nothing(c, lea
     response = api.patch(f"/leads/{lead.pk}/status", {"status": "DISCOVERY_COMPLETED", "notes": "Backwards"})
 
     assert response.status_code == 409
-    assert "cannot move to discovery completed" in response.json()["detail"]
+    assert "cannot move back to “Discovery completed”" in response.json()["detail"]
     assert snapshot(lead) == before
 
 

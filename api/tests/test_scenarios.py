@@ -182,7 +182,7 @@ def _follow_up(c, lead, api) -> dict:
     [
         ("POSTPONED", {"next_follow_up_date": "NEXT"}, "FOLLOW_UP_PENDING"),
         ("LOST", {"reason": "Too far from home"}, "CLOSED_LOST"),
-        ("ENROLLED", {"enrollment_id": "ENROLLMENT"}, "CONVERTED"),
+        ("ENROLLED", {"enrollment": "TERMS"}, "CONVERTED"),
         ("SCHEDULED_IV", {"intro_visit": "VISIT"}, "IV_SCHEDULED"),
     ],
 )
@@ -193,10 +193,7 @@ def test_6_update_follow_up_with_outcome(c, lead, api_as, outcome, extra, lead_s
     if outcome == "POSTPONED":
         body["next_follow_up_date"] = day_in(7)
     if outcome == "ENROLLED":
-        enrollment = api.post(
-            "/enrollments", {"child_id": lead.child_id, "batch_id": c.batch.pk, "start_date": day_in(1)}
-        )
-        body["enrollment_id"] = enrollment.json()["id"]
+        body["enrollment"] = {"batch_id": c.batch.pk, "start_date": day_in(1), "plan": "Weekly"}
     if outcome == "SCHEDULED_IV":
         body["intro_visit"] = {"scheduled_at": in_days(4), "batch_id": c.batch.pk}
 

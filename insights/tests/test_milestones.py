@@ -123,11 +123,11 @@ def test_a_reopened_lead_stays_again_in_follow_up_pending(c, new_lead):
 def test_the_contact_view_moves_first_contact_earlier_only(client, c, lead):
     # Attempts are logged at the real time (their default), so this lead lives in the present.
     client.force_login(c.counselor)
-    assert client.get(f"/insights/contact/{lead.pk}/call/").status_code == 302
+    assert client.post(f"/insights/contact/{lead.pk}/call/").status_code == 303
     tapped = ContactAttempt.objects.get(lead=lead).at
     assert reload(lead).first_contact_at == tapped
     lead.add_follow_up(scheduled_date=timezone.localdate(timezone=c.center.tzinfo), by=c.counselor)
-    client.get(f"/insights/contact/{lead.pk}/whatsapp/")
+    client.post(f"/insights/contact/{lead.pk}/whatsapp/")
     assert reload(lead).first_contact_at == tapped  # a later follow-up or tap changes nothing
     assert ContactAttempt.objects.filter(lead=lead).count() == 2
 

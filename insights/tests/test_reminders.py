@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from insights.models import Channel, DeliveryStatus, Notification, NotificationKind, ReminderLog
 from insights.reminders import send_reminders
-from insights.sms import LocmemSMSBackend, SMSError
+from insights.sms import BaseSMSBackend, LocmemSMSBackend, SMSError
 from leads.tests.factories import make_lead
 
 pytestmark = pytest.mark.django_db
@@ -19,14 +19,15 @@ pytestmark = pytest.mark.django_db
 LOCMEM_SMS = "insights.sms.LocmemSMSBackend"
 
 
-class BrokenSMSBackend:
-    def send(self, to, body):
+class BrokenSMSBackend(BaseSMSBackend):
+    def send(self, to, body, *, idempotency_key):
         raise SMSError("provider down")
 
 
 @pytest.fixture(autouse=True)
 def _sms_outbox():
     LocmemSMSBackend.outbox = []
+    LocmemSMSBackend.idempotency_keys = []
     with override_settings(SMS_BACKEND=LOCMEM_SMS, PARENT_VISIT_REMINDERS=False):
         yield
 

@@ -12,6 +12,10 @@ pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
+def csv_text(response) -> str:
+    return b"".join(response.streaming_content).decode("utf-8-sig")
+
+
 # -- dashboard -----------------------------------------------------------------------------------
 
 
@@ -90,12 +94,12 @@ def test_every_table_downloads_as_csv(client, c, lead, table):
     response = client.get("/insights/dashboard.csv", {"table": table})
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
-    assert len(response.content.decode().splitlines()) >= 1
+    assert len(csv_text(response).splitlines()) >= 1
 
 
 def test_funnel_csv_has_the_counts(client, c, lead):
     client.force_login(c.admin)
-    lines = client.get("/insights/dashboard.csv", {"table": "funnel"}).content.decode().splitlines()
+    lines = csv_text(client.get("/insights/dashboard.csv", {"table": "funnel"})).splitlines()
     assert lines[0] == "Step,Leads,Step rate %,Of all enquiries %"
     assert lines[1] == "Enquiry,1,,100.0"
 
@@ -103,6 +107,26 @@ def test_funnel_csv_has_the_counts(client, c, lead):
 def test_unknown_csv_table_is_404(client, c):
     client.force_login(c.admin)
     assert client.get("/insights/dashboard.csv", {"table": "nope"}).status_code == 404
+
+
+@pytest.mark.parametrize("dates", [{"end": "9999-12-31"}, {"start": "0001-01-01"}, {"start": "9999-12-30"}])
+@pytest.mark.parametrize(
+    ("url", "params"), [("/insights/dashboard.csv", {"table": "funnel"}), ("/insights/leads/", {"format": "csv"})]
+)
+def test_csv_of_dates_out_of_range_is_a_400_that_says_why(client, c, lead, url, params, dates):
+    # Not a file of another range, and never a 200 that stops after its headers.
+    client.force_login(c.admin)
+    response = client.get(url, {**params, **dates})
+    assert response.status_code == 400
+    assert "Dates are written YYYY-MM-DD, from 2000 to 2100" in response.content.decode()
+
+
+def test_dashboard_of_dates_out_of_range_falls_back_with_a_message(client, c, lead):
+    client.force_login(c.admin)
+    response = client.get("/insights/", {"start": "0001-01-01", "end": "9999-12-31"}, follow=True)
+    assert response.status_code == 200
+    assert "from 2000 to 2100" in response.content.decode()
+    assert 'id="figure-leads">1<' in response.content.decode()
 
 
 # -- drill-down ----------------------------------------------------------------------------------
@@ -122,17 +146,17 @@ def test_drill_down_lists_the_leads_of_a_step(client, c, lead):
 def test_drill_down_csv(client, c, lead):
     client.force_login(c.admin)
     response = client.get("/insights/leads/", {"format": "csv"})
-    assert lead.enquiry_id in response.content.decode()
+    assert lead.enquiry_id in csv_text(response)
 
 
 # -- contact links -------------------------------------------------------------------------------
 
 
-def test_whatsapp_link_logs_an_attempt_and_opens_wa_me_with_the_center_template(client, c, lead):
+def test_whatsapp_tap_logs_an_attempt_and_opens_wa_me_with_the_center_template(client, c, lead):
     MessageTemplate.objects.create(center=c.center, kind=TemplateKind.WELCOME, body="Hi {parent}, {child} is welcome!")
     client.force_login(c.counselor)
-    response = client.get(f"/insights/contact/{lead.pk}/whatsapp/")
-    assert response.status_code == 302
+    response = client.post(f"/insights/contact/{lead.pk}/whatsapp/")
+    assert response.status_code == 303
     phone_digits = lead.child.parents.get().phone.lstrip("+")
     assert response["Location"].startswith(f"https://wa.me/{phone_digits}?text=Hi%20")
     assert lead.child.first_name in response["Location"]
@@ -140,26 +164,70 @@ def test_whatsapp_link_logs_an_attempt_and_opens_wa_me_with_the_center_template(
     assert (attempt.channel, attempt.template, attempt.by) == ("WHATSAPP", "WELCOME", c.counselor)
 
 
-def test_call_link_logs_an_attempt_and_opens_the_dialer(client, c, lead):
+def test_call_tap_logs_one_attempt_and_opens_the_dialer(client, c, lead):
     client.force_login(c.counselor)
-    response = client.get(f"/insights/contact/{lead.pk}/call/")
+    response = client.post(f"/insights/contact/{lead.pk}/call/")
+    assert response.status_code == 303
     assert response["Location"] == "tel:" + lead.child.parents.get().phone
     assert ContactAttempt.objects.filter(lead=lead, channel="CALL").count() == 1
+    lead.refresh_from_db()
+    assert lead.first_contact_at == ContactAttempt.objects.get(lead=lead).at
 
 
-def test_contact_link_of_another_centers_lead_is_refused(client, b, lead):
+@pytest.mark.parametrize("channel", ["call", "whatsapp"])
+def test_a_get_of_a_contact_address_changes_nothing(client, c, lead, channel):
+    # A cross-site link, a prefetch or a crawler must not be able to fake a contact.
+    client.force_login(c.counselor)
+    response = client.get(f"/insights/contact/{lead.pk}/{channel}/")
+    assert response.status_code == 405
+    assert not ContactAttempt.objects.exists()
+    lead.refresh_from_db()
+    assert lead.first_contact_at is None
+
+
+def test_a_contact_tap_needs_the_csrf_token(c, lead):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(c.counselor)
+    assert client.post(f"/insights/contact/{lead.pk}/call/").status_code == 403
+    assert not ContactAttempt.objects.exists()
+
+    page = client.get(f"/leads/{lead.pk}/").content.decode()
+    form = page.split(f'action="/insights/contact/{lead.pk}/call/"')[1]
+    token = form.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+    response = client.post(f"/insights/contact/{lead.pk}/call/", {"csrfmiddlewaretoken": token})
+    assert response.status_code == 303
+    assert ContactAttempt.objects.count() == 1
+
+
+def test_contact_tap_on_another_centers_lead_is_refused(client, b, lead):
     client.force_login(b.counselor)
-    assert client.get(f"/insights/contact/{lead.pk}/call/").status_code == 403
+    assert client.post(f"/insights/contact/{lead.pk}/call/").status_code == 403
+    assert client.post(f"/insights/contact/{lead.pk}/whatsapp/").status_code == 403
     assert not ContactAttempt.objects.exists()
 
 
-def test_contact_links_include_renders_without_queries(c, lead, django_assert_num_queries):
+def test_trainer_may_not_log_a_contact_tap(client, c, lead):
+    client.force_login(c.trainer)
+    assert client.post(f"/insights/contact/{lead.pk}/call/").status_code == 403
+    assert not ContactAttempt.objects.exists()
+
+
+def test_contact_tap_of_an_unknown_channel_is_404(client, c, lead):
+    client.force_login(c.counselor)
+    assert client.post(f"/insights/contact/{lead.pk}/sms/").status_code == 404
+    assert not ContactAttempt.objects.exists()
+
+
+def test_contact_buttons_are_post_forms_and_render_without_queries(c, lead, django_assert_num_queries):
     from django.template.loader import render_to_string
 
     with django_assert_num_queries(0):
-        html = render_to_string("insights/_contact_links.html", {"lead": lead})
-    assert f"/insights/contact/{lead.pk}/call/" in html
-    assert f"/insights/contact/{lead.pk}/whatsapp/" in html
+        html = render_to_string("insights/_contact_links.html", {"lead": lead, "kind": "FOLLOW_UP"})
+    assert f'<form class="contact-form" method="post" action="/insights/contact/{lead.pk}/call/">' in html
+    assert f'method="post" action="/insights/contact/{lead.pk}/whatsapp/?template=FOLLOW_UP"' in html
+    assert "<a " not in html  # no link that a prefetch could follow
 
 
 # -- notifications -------------------------------------------------------------------------------
@@ -250,6 +318,45 @@ def test_center_admin_edits_the_message_templates(client, c):
     response = client.post("/insights/message-templates/", {field: "Hello {parent}, any news?"})
     assert response.status_code == 302
     assert MessageTemplate.body_for(c.center.pk, TemplateKind.FOLLOW_UP) == "Hello {parent}, any news?"
+
+
+def test_a_format_spec_template_is_refused_next_to_its_field(client, c):
+    client.force_login(c.admin)
+    field = f"c{c.center.pk}-{TemplateKind.WELCOME}"
+    response = client.post("/insights/message-templates/", {field: "Hi {parent:>100000000}"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    box = html.split(f'id="id_{field}"')[1].split("</div>")[0]
+    assert "{parent:&gt;100000000} is not a placeholder. Use only {parent}, {child}" in box
+    assert not MessageTemplate.objects.exists()
+
+
+def test_admin_refuses_a_format_spec_template_with_the_same_sentence(client, c, superadmin):
+    superadmin.is_staff = True
+    superadmin.is_superuser = True
+    superadmin.save()
+    client.force_login(superadmin)
+    response = client.post(
+        "/admin/insights/messagetemplate/add/",
+        {"center": c.center.pk, "kind": TemplateKind.WELCOME, "body": "Hi {parent:>100000000}"},
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert errors["body"] == [
+        "{parent:>100000000} is not a placeholder. Use only {parent}, {child}, {center}, {counselor}, {visit},"
+        " written exactly like that."
+    ]
+    assert not MessageTemplate.objects.exists()
+
+
+def test_a_bad_template_saved_before_validation_still_sends_a_short_message(client, c, lead):
+    MessageTemplate.objects.bulk_create(
+        [MessageTemplate(center=c.center, kind=TemplateKind.WELCOME, body="Hi {parent:>100000000}")]
+    )
+    client.force_login(c.counselor)
+    response = client.post(f"/insights/contact/{lead.pk}/whatsapp/")
+    assert response.status_code == 303
+    assert response["Location"].endswith("?text=Hi")
 
 
 def test_counselor_may_not_edit_message_templates(client, c):

@@ -1,24 +1,27 @@
-from leads.models.enrollment import Batch, Enrollment, Weekday
-from leads.models.family import Child, FamilyLink, Gender, Parent
-from leads.models.follow_up import FollowUp, FollowUpOutcome, FollowUpStatus
-from leads.models.history import LeadStatusChange
-from leads.models.intro_visit import IntroVisit, IVOutcome
-from leads.models.lead import (
+from leads.lifecycle import (
     OPEN_STATUSES,
+    STAY_FIELDS,
     TRANSITIONS,
     ClosedReason,
-    EnquiryCounter,
-    Lead,
-    LeadNote,
+    FollowUpOutcome,
+    FollowUpStatus,
+    IVOutcome,
     LeadSource,
     LeadStatus,
     LifecycleError,
     Move,
     ParentExpectation,
 )
+from leads.models.enrollment import Batch, Enrollment, Weekday
+from leads.models.family import Child, FamilyLink, Gender, Parent
+from leads.models.follow_up import FollowUp
+from leads.models.history import LeadStatusChange
+from leads.models.intro_visit import IntroVisit
+from leads.models.lead import EnquiryCounter, Lead, LeadNote
 
 __all__ = [
     "OPEN_STATUSES",
+    "STAY_FIELDS",
     "TRANSITIONS",
     "Batch",
     "Child",

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
+from django.utils import timezone
 
+from accounts.models import Action
+from leads.lifecycle import BATCH_FULL, START_TOO_EARLY, START_TOO_LATE, require_permission
 from leads.models.family import FamilyQuerySet
+
+#: How far from the center's today a first class may be (a late-recorded join, or a booking ahead).
+START_DATE_PAST = datetime.timedelta(days=60)
+START_DATE_FUTURE = datetime.timedelta(days=365)
 
 
 class Weekday(models.IntegerChoices):
@@ -81,6 +90,30 @@ class Enrollment(models.Model):
         return f"{self.child} · {self.batch or 'no batch'} from {self.start_date:%d %b %Y}"
 
     @classmethod
+    def check_terms(cls, *, child, batch: Batch | None, start_date, plan: str = "", by) -> None:
+        """Who may enroll and what the terms may be; ValidationError keyed by field, before any lock."""
+        require_permission(by, Action.CONVERT, child.center_id)
+        errors: dict[str, str] = {}
+        if batch is None:
+            errors["batch"] = "Choose the batch the child joins."
+        elif batch.center_id != child.center_id:
+            errors["batch"] = "This batch belongs to another center."
+        elif not batch.is_active:
+            errors["batch"] = "This batch is no longer running."
+        if not isinstance(start_date, datetime.date) or isinstance(start_date, datetime.datetime):
+            errors["start_date"] = "Enter the first class date."
+        else:
+            today = timezone.localdate(timezone=child.center.tzinfo)
+            if start_date < today - START_DATE_PAST:
+                errors["start_date"] = START_TOO_EARLY
+            elif start_date > today + START_DATE_FUTURE:
+                errors["start_date"] = START_TOO_LATE
+        if len(plan or "") > 80:
+            errors["plan"] = "Keep the plan under 80 characters."
+        if errors:
+            raise ValidationError(errors)
+
+    @classmethod
     def enroll(
         cls,
         *,
@@ -91,22 +124,25 @@ class Enrollment(models.Model):
         notes: str = "",
         by,
     ) -> Enrollment:
-        """Enroll `child` in `batch` of the child's center: the step before `lead.convert`."""
-        from accounts.models import Action
-        from leads.models.lead import require_permission
-
-        require_permission(by, Action.CONVERT, child.center_id)
-        enrollment = cls(
-            child=child,
-            center_id=child.center_id,
-            batch=batch,
-            start_date=start_date,
-            plan=(plan or "").strip(),
-            notes=(notes or "").strip(),
-            created_by=by,
-        )
-        enrollment.full_clean()
-        enrollment.save()
+        """Enroll `child` in `batch` of the child's center; called by `Lead.enroll_and_convert`,
+        inside the conversion's transaction, after the lead's row lock (lead first, then batch)."""
+        cls.check_terms(child=child, batch=batch, start_date=start_date, plan=plan, by=by)
+        with transaction.atomic():
+            # The batch row lock serialises enrollments into one batch: capacity holds under races.
+            locked = Batch.objects.select_for_update().get(pk=batch.pk)
+            if cls.objects.filter(batch=locked).count() >= locked.capacity:
+                raise ValidationError({"batch": BATCH_FULL.format(batch=locked.name, capacity=locked.capacity)})
+            enrollment = cls(
+                child=child,
+                center_id=child.center_id,
+                batch=locked,
+                start_date=start_date,
+                plan=(plan or "").strip(),
+                notes=(notes or "").strip(),
+                created_by=by,
+            )
+            enrollment.full_clean()
+            enrollment.save()
         return enrollment
 
     def clean(self) -> None:

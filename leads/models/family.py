@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime
 
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from accounts.models import CenterScopedQuerySet
-from leads.phones import display_phone, validate_phone
+from leads.phones import display_phone, normalize_phone
 
 
 class Gender(models.TextChoices):
@@ -20,12 +21,49 @@ class FamilyQuerySet(CenterScopedQuerySet):
     """Children, parents, batches and enrollments: scoped by their own center."""
 
 
+class PhoneField(models.CharField):
+    """A phone number, always stored in E.164 whatever door saved it (forms, admin, API, import).
+
+    `to_python` (run by `full_clean` and every model form) turns "98765 43210" into +919876543210
+    or says what is wrong; `pre_save` normalises what code assigned directly, so a row never holds
+    a number as typed and the family lookup by phone always finds it.
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 20)
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return value
+        return normalize_phone(value)
+
+    def pre_save(self, model_instance, add):
+        value = getattr(model_instance, self.attname)
+        if value not in self.empty_values:
+            try:
+                value = normalize_phone(value)
+            except ValidationError:
+                pass  # full_clean reports it; a raw save keeps what it was given rather than fail late
+            setattr(model_instance, self.attname, value)
+        return value
+
+    def get_prep_value(self, value):
+        # Exact lookups by a typed number find the stored E.164 one (`filter(phone="98765 43210")`).
+        value = super().get_prep_value(value)
+        if isinstance(value, str) and value:
+            try:
+                return normalize_phone(value)
+            except ValidationError:
+                return value
+        return value
+
+
 class Parent(models.Model):
     center = models.ForeignKey("accounts.Center", on_delete=models.PROTECT, related_name="parents")
     name = models.CharField(max_length=120)
-    phone = models.CharField(
-        max_length=20, validators=[validate_phone], help_text="Stored in E.164, e.g. +919876543210."
-    )
+    phone = PhoneField(help_text="Stored in E.164, e.g. +919876543210.")
     email = models.EmailField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -101,3 +139,17 @@ class FamilyLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.parent.name} → {self.child.full_name}"
+
+
+def find_family(
+    center, phone: str, *, first_name: str, last_name: str, dob: datetime.date | None
+) -> tuple[Parent | None, Child | None]:
+    """The family an enquiry belongs to: the parent with this phone in the center, and among their
+    children the one with this name and date of birth (None where there is no match)."""
+    parent = Parent.objects.filter(center=center, phone=phone).first()
+    if parent is None:
+        return None, None
+    child = Child.objects.filter(
+        links__parent=parent, first_name__iexact=first_name, last_name__iexact=last_name, dob=dob
+    ).first()
+    return parent, child

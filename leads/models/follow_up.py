@@ -11,23 +11,20 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from accounts.models import Action, CenterScopedQuerySet
+from leads.lifecycle import (
+    ENROLLED_NEEDS_ENROLLMENT,
+    FOLLOW_UP_MOVES,
+    ClosedReason,
+    FollowUpOutcome,
+    FollowUpStatus,
+    LifecycleError,
+    check_move,
+    require_permission,
+)
 
 if TYPE_CHECKING:
     from accounts.models import User
     from leads.models.enrollment import Enrollment
-
-
-class FollowUpStatus(models.TextChoices):
-    PENDING = "PENDING", "Pending"
-    COMPLETED = "COMPLETED", "Completed"
-    CANCELLED = "CANCELLED", "Cancelled"
-
-
-class FollowUpOutcome(models.TextChoices):
-    ENROLLED = "ENROLLED", "Enrolled"
-    POSTPONED = "POSTPONED", "Postponed"
-    LOST = "LOST", "Lost"
-    SCHEDULED_IV = "SCHEDULED_IV", "Intro visit scheduled"
 
 
 class FollowUpQuerySet(CenterScopedQuerySet):
@@ -97,19 +94,20 @@ class FollowUp(models.Model):
         notes: str = "",
         by: User,
         reason: str = "",
-        category: str = "OTHER",
+        category: str = ClosedReason.OTHER,
         next_date: datetime.date | None = None,
         intro_visit: dict[str, Any] | None = None,
+        enroll: dict[str, Any] | None = None,
         enrollment: Enrollment | None = None,
     ) -> FollowUp | None:
         """Complete with an outcome and carry it out on the lead, all in one transaction.
 
-        LOST closes the lead (`reason` required, `category` a ClosedReason); POSTPONED creates the next follow-up
-        (`next_date` required) and returns it; SCHEDULED_IV schedules `intro_visit`
-        (scheduled_at, batch, trainer); ENROLLED converts when `enrollment` is given.
+        LOST closes the lead (`reason` required, `category` a ClosedReason); POSTPONED creates the
+        next follow-up (`next_date` required) and returns it; SCHEDULED_IV schedules `intro_visit`
+        (scheduled_at, batch, trainer); ENROLLED converts: `enroll` (batch, start_date, plan) creates
+        the enrollment in the same step, or `enrollment` links one that exists. Locks the lead
+        first, then this follow-up (the order every verb keeps).
         """
-        from leads.models.lead import LifecycleError, require_permission
-
         require_permission(by, Action.MANAGE_FOLLOW_UP, self.lead.center_id)
         if outcome not in FollowUpOutcome.values:
             raise ValidationError({"outcome": f"Choose one of: {', '.join(FollowUpOutcome.values)}."})
@@ -119,17 +117,21 @@ class FollowUp(models.Model):
             raise ValidationError({"next_follow_up_date": "Pick the date of the next follow-up."})
         if outcome == FollowUpOutcome.SCHEDULED_IV and not intro_visit:
             raise ValidationError({"intro_visit": "Give the batch, trainer and time of the intro visit."})
+        if outcome == FollowUpOutcome.ENROLLED and not enroll and enrollment is None:
+            raise ValidationError({"enrollment": ENROLLED_NEEDS_ENROLLMENT})
+        lead = self.lead
         with transaction.atomic():
+            locked_lead = type(lead).objects.select_for_update().only("pk", "status").get(pk=lead.pk)
             follow_up = type(self).objects.select_for_update().get(pk=self.pk)
             if follow_up.status != FollowUpStatus.PENDING:
                 raise LifecycleError(f"This follow-up is already {follow_up.get_status_display().lower()}.")
+            check_move(locked_lead.status, FOLLOW_UP_MOVES[outcome])  # the rule's sentence, before any write
             follow_up.status = FollowUpStatus.COMPLETED
             follow_up.outcome = outcome
             follow_up.completed_at = timezone.now()
             if notes:
                 follow_up.notes = f"{follow_up.notes}\n{notes.strip()}".strip()
             follow_up.save()
-            lead = self.lead
             result = None
             if outcome == FollowUpOutcome.LOST:
                 lead.close(reason=reason, category=category, by=by)
@@ -142,17 +144,24 @@ class FollowUp(models.Model):
                     raise _rename(error, "scheduled_date", "next_follow_up_date") from None
             elif outcome == FollowUpOutcome.SCHEDULED_IV:
                 lead.schedule_intro_visit(by=by, **intro_visit)
-            elif outcome == FollowUpOutcome.ENROLLED and enrollment is not None:
+            elif enroll:
+                lead.enroll_and_convert(
+                    batch=enroll.get("batch"),
+                    start_date=enroll.get("start_date"),
+                    plan=enroll.get("plan", ""),
+                    notes=notes,
+                    by=by,
+                )
+            else:
                 lead.convert(enrollment=enrollment, by=by, note=notes)
         for field in ("status", "outcome", "completed_at", "notes", "updated_at"):
             setattr(self, field, getattr(follow_up, field))
         return result
 
     def cancel(self, *, by: User, notes: str = "") -> None:
-        from leads.models.lead import LifecycleError, require_permission
-
         require_permission(by, Action.MANAGE_FOLLOW_UP, self.lead.center_id)
         with transaction.atomic():
+            type(self.lead).objects.select_for_update().only("pk").get(pk=self.lead_id)  # lead first
             follow_up = type(self).objects.select_for_update().get(pk=self.pk)
             if follow_up.status != FollowUpStatus.PENDING:
                 raise LifecycleError(f"This follow-up is already {follow_up.get_status_display().lower()}.")

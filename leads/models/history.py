@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from leads.lifecycle import LeadStatus, Move
+
 
 class AppendOnlyQuerySet(models.QuerySet):
     def update(self, **kwargs):
@@ -49,12 +51,8 @@ class LeadStatusChange(models.Model):
 
     @property
     def to_status_label(self) -> str:
-        from leads.models.lead import LeadStatus
-
         return LeadStatus(self.to_status).label
 
     @property
     def action_label(self) -> str:
-        from leads.models.lead import Move
-
         return Move(self.action).label

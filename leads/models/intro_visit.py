@@ -7,31 +7,14 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import models
 from django.utils import timezone
 
 from accounts.models import CenterScopedQuerySet
+from leads.lifecycle import OUTCOME_MOVES, IVOutcome, LifecycleError, require_own_visit
 
 if TYPE_CHECKING:
     from accounts.models import User
-
-
-class IVOutcome(models.TextChoices):
-    INTERESTED_ENROLL_NOW = "INTERESTED_ENROLL_NOW", "Interested, enroll now"
-    INTERESTED_ENROLL_LATER = "INTERESTED_ENROLL_LATER", "Interested, enroll later"
-    NOT_INTERESTED = "NOT_INTERESTED", "Not interested"
-    NO_SHOW = "NO_SHOW", "No-show"
-
-
-def _outcome_moves() -> dict[str, str]:
-    from leads.models.lead import Move
-
-    return {
-        IVOutcome.INTERESTED_ENROLL_NOW: Move.RECORD_ENROLL_NOW,
-        IVOutcome.INTERESTED_ENROLL_LATER: Move.RECORD_ENROLL_LATER,
-        IVOutcome.NOT_INTERESTED: Move.RECORD_NOT_INTERESTED,
-        IVOutcome.NO_SHOW: Move.RECORD_NO_SHOW,
-    }
 
 
 class IntroVisitQuerySet(CenterScopedQuerySet):
@@ -101,34 +84,31 @@ class IntroVisit(models.Model):
         attended_at: datetime.datetime | None = None,
         by: User,
     ) -> None:
-        """Record attendance and outcome; the lead moves as the transition table says."""
-        moves = _outcome_moves()
-        if outcome not in moves:
+        """Record attendance and outcome; the lead moves as the transition table says.
+
+        Trainers record only their own visits (theirs, or in a batch they teach), whatever the door.
+        Locks the lead first (in `_transition`), then this visit.
+        """
+        if outcome not in OUTCOME_MOVES:
             raise ValidationError({"outcome": f"Choose one of: {', '.join(IVOutcome.values)}."})
         if attended_at is not None and attended_at > timezone.now() + datetime.timedelta(minutes=5):
             raise ValidationError({"attended_at": "Attendance cannot be in the future."})
+        require_own_visit(by, (self.trainer_id, self.batch.trainer_id))
         if self.cancelled_at:
-            from leads.models.lead import LifecycleError
-
             raise LifecycleError("This intro visit was cancelled.")
         if self.outcome:
-            from leads.models.lead import LifecycleError
-
             raise LifecycleError("This intro visit already has an outcome.")
-        with transaction.atomic():
+        with self.lead._transition(OUTCOME_MOVES[outcome], by=by, note=notes):
             visit = type(self).objects.select_for_update().get(pk=self.pk)
             if visit.outcome or visit.cancelled_at:
-                from leads.models.lead import LifecycleError
-
                 raise LifecycleError("This intro visit already has an outcome.")
-            with self.lead._transition(moves[outcome], by=by, note=notes):
-                visit.outcome = outcome
-                visit.outcome_notes = notes.strip()
-                visit.attended_at = (
-                    None if outcome == IVOutcome.NO_SHOW else attended_at or max(timezone.now(), visit.scheduled_at)
-                )
-                if visit.attended_at and visit.attended_at > timezone.now():
-                    visit.attended_at = timezone.now()
-                visit.save()
+            visit.outcome = outcome
+            visit.outcome_notes = notes.strip()
+            visit.attended_at = (
+                None if outcome == IVOutcome.NO_SHOW else attended_at or max(timezone.now(), visit.scheduled_at)
+            )
+            if visit.attended_at and visit.attended_at > timezone.now():
+                visit.attended_at = timezone.now()
+            visit.save()
         for field in ("outcome", "outcome_notes", "attended_at", "updated_at"):
             setattr(self, field, getattr(visit, field))

@@ -9,224 +9,70 @@ write its fields and records one `LeadStatusChange`. A move the table refuses ra
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Action, Center, CenterScopedQuerySet
+from leads.lifecycle import (
+    FOLLOW_UP_MOVES,
+    MILESTONE_MOVES,
+    MOVE_PERMISSION,
+    OPEN_STATUSES,
+    STAY_FIELDS,
+    TERMINAL_STATUSES,
+    TRANSITIONS,
+    ClosedReason,
+    LeadSource,
+    LeadStatus,
+    LifecycleError,
+    Move,
+    ParentExpectation,
+    S,
+    allowed_moves,
+    check_move,
+    plan_move,
+    require_permission,
+)
+from leads.models.enrollment import Batch, Enrollment
+from leads.models.family import Child, FamilyLink, Parent, find_family
+from leads.models.follow_up import FollowUp
+from leads.models.history import LeadStatusChange
+from leads.models.intro_visit import IntroVisit
+from leads.phones import normalize_phone
 
 if TYPE_CHECKING:
     from accounts.models import User
-    from leads.models.enrollment import Batch, Enrollment
-    from leads.models.follow_up import FollowUp
-    from leads.models.intro_visit import IntroVisit
 
-
-class LifecycleError(Exception):
-    """A move the lifecycle does not allow. `str(error)` is the sentence to show."""
-
-    def __init__(self, message: str, *, code: str = "refused"):
-        super().__init__(message)
-        self.message = message
-        self.code = code
-
-
-class LeadStatus(models.TextChoices):
-    ENQUIRY_RECEIVED = "ENQUIRY_RECEIVED", "Enquiry received"
-    DISCOVERY_COMPLETED = "DISCOVERY_COMPLETED", "Discovery completed"
-    IV_SCHEDULED = "IV_SCHEDULED", "Intro visit scheduled"
-    IV_COMPLETED = "IV_COMPLETED", "Intro visit completed"
-    IV_NO_SHOW = "IV_NO_SHOW", "Intro visit no-show"
-    FOLLOW_UP_PENDING = "FOLLOW_UP_PENDING", "Follow-up pending"
-    CONVERTED = "CONVERTED", "Converted"
-    CLOSED_LOST = "CLOSED_LOST", "Closed (lost)"
-
-
-S = LeadStatus
-OPEN_STATUSES: tuple[str, ...] = (
-    S.ENQUIRY_RECEIVED,
-    S.DISCOVERY_COMPLETED,
-    S.IV_SCHEDULED,
-    S.IV_COMPLETED,
-    S.IV_NO_SHOW,
-    S.FOLLOW_UP_PENDING,
-)
-TERMINAL_STATUSES: tuple[str, ...] = (S.CONVERTED, S.CLOSED_LOST)
-
-#: How each status reads at the start of a refusal sentence.
-_STATUS_SUBJECT = {
-    S.ENQUIRY_RECEIVED: "A new enquiry",
-    S.DISCOVERY_COMPLETED: "A lead with discovery completed",
-    S.IV_SCHEDULED: "A lead with an intro visit already scheduled",
-    S.IV_COMPLETED: "A lead whose intro visit is completed",
-    S.IV_NO_SHOW: "A lead who missed the intro visit",
-    S.FOLLOW_UP_PENDING: "A lead pending follow-up",
-    S.CONVERTED: "A converted lead",
-    S.CLOSED_LOST: "A closed lead",
-}
-
-
-class LeadSource(models.TextChoices):
-    WALK_IN = "WALK_IN", "Walk-in"
-    PHONE_CALL = "PHONE_CALL", "Phone call"
-    ONLINE = "ONLINE", "Online"
-    REFERRAL = "REFERRAL", "Referral"
-    SOCIAL_MEDIA = "SOCIAL_MEDIA", "Social media"
-    EVENT = "EVENT", "Event"
-    OTHER = "OTHER", "Other"
-
-
-class ParentExpectation(models.TextChoices):
-    CHILD_DEVELOPMENT = "child_development", "Child development"
-    PHYSICAL_ACTIVITY = "physical_activity", "Physical activity"
-    SOCIAL_SKILLS = "social_skills", "Social skills"
-    CONFIDENCE = "confidence", "Confidence building"
-    MOTOR_SKILLS = "motor_skills", "Motor skills"
-    SCHOOL_READINESS = "school_readiness", "School readiness"
-    FUN_RECREATION = "fun_recreation", "Fun and recreation"
-    DISCIPLINE = "discipline", "Discipline and focus"
-
-
-class ClosedReason(models.TextChoices):
-    """Why a lead was lost: a category for the figures, beside the free-text reason."""
-
-    PRICE = "PRICE", "Price"
-    SCHEDULE = "SCHEDULE", "Schedule / timing"
-    DISTANCE = "DISTANCE", "Distance"
-    CHILD_NOT_READY = "CHILD_NOT_READY", "Child not ready"
-    OTHER_PROGRAM = "OTHER_PROGRAM", "Chose another program"
-    NOT_REACHABLE = "NOT_REACHABLE", "Not reachable"
-    OTHER = "OTHER", "Other"
-
-
-class Move(models.TextChoices):
-    """Every lifecycle action; the `action` of a status-history row."""
-
-    CREATE_ENQUIRY = "create_enquiry", "Enquiry received"
-    COMPLETE_DISCOVERY = "complete_discovery", "Discovery completed"
-    SCHEDULE_INTRO_VISIT = "schedule_intro_visit", "Intro visit scheduled"
-    RECORD_ENROLL_NOW = "record_enroll_now", "Intro visit: interested, enroll now"
-    RECORD_ENROLL_LATER = "record_enroll_later", "Intro visit: interested, enroll later"
-    RECORD_NOT_INTERESTED = "record_not_interested", "Intro visit: not interested"
-    RECORD_NO_SHOW = "record_no_show", "Intro visit: no-show"
-    ADD_FOLLOW_UP = "add_follow_up", "Follow-up added"
-    CONVERT = "convert", "Converted"
-    CLOSE = "close", "Closed"
-    REOPEN = "reopen", "Reopened"
-
-
-#: The one transition table: for each move, the statuses it may start from and where it leads.
-#: A status missing from a move's row means the move is refused there.
-TRANSITIONS: dict[str, dict[str, str]] = {
-    Move.CREATE_ENQUIRY: {},  # creates the lead; no "from" status
-    Move.COMPLETE_DISCOVERY: {
-        S.ENQUIRY_RECEIVED: S.DISCOVERY_COMPLETED,
-        # Later open statuses: the details are updated, the status never moves backwards.
-        S.DISCOVERY_COMPLETED: S.DISCOVERY_COMPLETED,
-        S.IV_SCHEDULED: S.IV_SCHEDULED,
-        S.IV_COMPLETED: S.IV_COMPLETED,
-        S.IV_NO_SHOW: S.IV_NO_SHOW,
-        S.FOLLOW_UP_PENDING: S.FOLLOW_UP_PENDING,
-    },
-    Move.SCHEDULE_INTRO_VISIT: {
-        S.ENQUIRY_RECEIVED: S.IV_SCHEDULED,
-        S.DISCOVERY_COMPLETED: S.IV_SCHEDULED,
-        S.IV_NO_SHOW: S.IV_SCHEDULED,
-        S.FOLLOW_UP_PENDING: S.IV_SCHEDULED,
-    },
-    Move.RECORD_ENROLL_NOW: {S.IV_SCHEDULED: S.IV_COMPLETED},
-    Move.RECORD_ENROLL_LATER: {S.IV_SCHEDULED: S.FOLLOW_UP_PENDING},
-    Move.RECORD_NOT_INTERESTED: {S.IV_SCHEDULED: S.FOLLOW_UP_PENDING},
-    Move.RECORD_NO_SHOW: {S.IV_SCHEDULED: S.IV_NO_SHOW},
-    Move.ADD_FOLLOW_UP: {
-        S.ENQUIRY_RECEIVED: S.FOLLOW_UP_PENDING,
-        S.DISCOVERY_COMPLETED: S.FOLLOW_UP_PENDING,
-        S.IV_SCHEDULED: S.IV_SCHEDULED,  # the visit still comes first
-        S.IV_COMPLETED: S.FOLLOW_UP_PENDING,
-        S.IV_NO_SHOW: S.FOLLOW_UP_PENDING,
-        S.FOLLOW_UP_PENDING: S.FOLLOW_UP_PENDING,
-    },
-    Move.CONVERT: dict.fromkeys(OPEN_STATUSES, S.CONVERTED),
-    Move.CLOSE: dict.fromkeys(OPEN_STATUSES, S.CLOSED_LOST),
-    Move.REOPEN: {S.CLOSED_LOST: S.FOLLOW_UP_PENDING},
-}
-
-_ATTENDED_MOVES = (Move.RECORD_ENROLL_NOW, Move.RECORD_ENROLL_LATER, Move.RECORD_NOT_INTERESTED)
-#: The lead's milestones: each field holds when a move of its row first happened (a move that
-#: shows the step "or a later one", so a walk-in converted without a visit reached discovery).
-#: Written by `Lead._transition` with the move, so the figures read one row per lead, never the history.
-MILESTONE_MOVES: dict[str, tuple[str, ...]] = {
-    "discovery_reached_at": (
-        Move.COMPLETE_DISCOVERY,
-        Move.SCHEDULE_INTRO_VISIT,
-        *_ATTENDED_MOVES,
-        Move.RECORD_NO_SHOW,
-        Move.CONVERT,
-    ),
-    "iv_scheduled_reached_at": (Move.SCHEDULE_INTRO_VISIT, *_ATTENDED_MOVES, Move.RECORD_NO_SHOW, Move.CONVERT),
-    "iv_attended_at": _ATTENDED_MOVES,  # literally attended (outcome other than no-show)
-    # Taps on call / WhatsApp links count too: `insights.models.ContactAttempt` keeps this field.
-    "first_contact_at": (Move.ADD_FOLLOW_UP, Move.SCHEDULE_INTRO_VISIT),
-}
-
-#: Where the days of a lead's first stay in each open status are kept (see Lead.repeat_stays).
-STAY_FIELDS: dict[str, str] = {status: f"days_in_{status.lower()}" for status in OPEN_STATUSES}
-
-#: The role permission each move needs (see accounts.models.ROLE_ACTIONS).
-MOVE_PERMISSION: dict[str, str] = {
-    Move.CREATE_ENQUIRY: Action.CREATE_ENQUIRY,
-    Move.COMPLETE_DISCOVERY: Action.MANAGE_LEAD,
-    Move.SCHEDULE_INTRO_VISIT: Action.SCHEDULE_VISIT,
-    Move.RECORD_ENROLL_NOW: Action.RECORD_OUTCOME,
-    Move.RECORD_ENROLL_LATER: Action.RECORD_OUTCOME,
-    Move.RECORD_NOT_INTERESTED: Action.RECORD_OUTCOME,
-    Move.RECORD_NO_SHOW: Action.RECORD_OUTCOME,
-    Move.ADD_FOLLOW_UP: Action.MANAGE_FOLLOW_UP,
-    Move.CONVERT: Action.CONVERT,
-    Move.CLOSE: Action.CLOSE,
-    Move.REOPEN: Action.REOPEN,
-}
-
-#: How each move reads at the end of a refusal sentence: "A converted lead cannot be closed".
-_MOVE_PHRASE = {
-    Move.COMPLETE_DISCOVERY: "have its discovery updated",
-    Move.SCHEDULE_INTRO_VISIT: "be scheduled for an intro visit",
-    Move.RECORD_ENROLL_NOW: "have an intro-visit outcome recorded",
-    Move.RECORD_ENROLL_LATER: "have an intro-visit outcome recorded",
-    Move.RECORD_NOT_INTERESTED: "have an intro-visit outcome recorded",
-    Move.RECORD_NO_SHOW: "have an intro-visit outcome recorded",
-    Move.ADD_FOLLOW_UP: "get a follow-up",
-    Move.CONVERT: "be converted",
-    Move.CLOSE: "be closed",
-    Move.REOPEN: "be reopened",
-}
-
-
-def allowed_moves(status: str) -> list[str]:
-    """The moves the table allows from `status` (for showing only the valid actions)."""
-    return [move for move, row in TRANSITIONS.items() if status in row]
-
-
-def check_move(status: str, move: str) -> str:
-    """The status `move` leads to from `status`, or LifecycleError with the rule's sentence."""
-    try:
-        return TRANSITIONS[move][status]
-    except KeyError:
-        raise LifecycleError(f"{_STATUS_SUBJECT[status]} cannot {_MOVE_PHRASE[move]}.") from None
-
-
-def require_permission(user: User | None, action: str, center_id: int) -> None:
-    """Raise PermissionDenied unless `user`'s role allows `action` in the center."""
-    if user is None or not user.may(action):
-        raise PermissionDenied("Your role does not allow this action.")
-    if not user.works_in(center_id):
-        raise PermissionDenied("This lead belongs to another center.")
+# Re-exported: callers that learned these names from this module keep working.
+__all__ = [
+    "FOLLOW_UP_MOVES",
+    "MILESTONE_MOVES",
+    "MOVE_PERMISSION",
+    "OPEN_STATUSES",
+    "STAY_FIELDS",
+    "TERMINAL_STATUSES",
+    "TRANSITIONS",
+    "ClosedReason",
+    "EnquiryCounter",
+    "Lead",
+    "LeadNote",
+    "LeadSource",
+    "LeadStatus",
+    "LifecycleError",
+    "Move",
+    "ParentExpectation",
+    "allowed_moves",
+    "check_move",
+    "require_permission",
+]
 
 
 class EnquiryCounter(models.Model):
@@ -258,6 +104,30 @@ class LeadQuerySet(CenterScopedQuerySet):
 
     def in_status(self, *statuses: str) -> LeadQuerySet:
         return self.filter(status__in=statuses)
+
+    def search(self, text: str) -> LeadQuerySet:
+        """The one search (web list, board, API, admin): every word must match the enquiry ID, the
+        child's name, the school, a parent's name or email, or phone digits anywhere."""
+        queryset = self
+        text = (text or "").strip()
+        words = text.split()[:6]
+        if re.fullmatch(r"[0-9\s()+\-.]+", text):
+            words = [re.sub(r"[^0-9]", "", text)]  # "98765 00010" is one phone number, not two words
+        for word in words:
+            digits = re.sub(r"[^0-9]", "", word).lstrip("0")  # "098765…" is the national form of +9198765…
+            families = Q(parent__name__icontains=word) | Q(parent__email__icontains=word)
+            if len(digits) >= 3 and len(digits) >= len(word) - 3:
+                # "98765 43210", "+91-98765" and "43210" all find +919876543210.
+                families |= Q(parent__phone__contains=digits)
+            children = FamilyLink.objects.filter(families).values("child_id")
+            queryset = queryset.filter(
+                Q(enquiry_id__icontains=word)
+                | Q(child__first_name__icontains=word)
+                | Q(child__last_name__icontains=word)
+                | Q(school__icontains=word)
+                | Q(child_id__in=children)
+            )
+        return queryset
 
     def delete(self):
         raise LifecycleError("Leads are never deleted: close them instead.", code="no_delete")
@@ -415,10 +285,8 @@ class Lead(models.Model):
         `child`: first_name, last_name, dob, gender. `parent`: name, phone, email, relationship.
         Bad input raises ValidationError keyed by field ("child.dob", "parent.phone", "source").
         """
-        from leads.models.family import Child, FamilyLink, Parent
-        from leads.phones import normalize_phone
 
-        require_permission(by, Action.CREATE_ENQUIRY, center.pk)
+        require_permission(by, MOVE_PERMISSION[Move.CREATE_ENQUIRY], center.pk)
         errors: dict[str, list[str]] = {}
         phone = ""
         try:
@@ -457,7 +325,9 @@ class Lead(models.Model):
             # Locking the center's counter first serialises enquiries of one center, so the
             # family lookups below cannot race each other.
             enquiry_id = EnquiryCounter.next_enquiry_id(center)
-            existing_parent = Parent.objects.filter(center=center, phone=phone).first()
+            existing_parent, family_child = find_family(
+                center, phone, first_name=new_child.first_name, last_name=new_child.last_name, dob=new_child.dob
+            )
             if existing_parent is None:
                 new_parent.save()
                 family_parent = new_parent
@@ -466,16 +336,6 @@ class Lead(models.Model):
                 if new_parent.email and not existing_parent.email:
                     existing_parent.email = new_parent.email
                     existing_parent.save(update_fields=["email"])
-            family_child = (
-                Child.objects.filter(
-                    links__parent=family_parent,
-                    first_name__iexact=new_child.first_name,
-                    last_name__iexact=new_child.last_name,
-                    dob=new_child.dob,
-                ).first()
-                if existing_parent
-                else None
-            )
             if family_child is None:
                 new_child.save()
                 family_child = new_child
@@ -566,8 +426,6 @@ class Lead(models.Model):
         notes: str = "",
         by: User,
     ) -> IntroVisit:
-        from leads.models.intro_visit import IntroVisit
-
         errors: dict[str, str] = {}
         if batch is None:
             errors["batch"] = "Choose the batch the child will try."
@@ -603,8 +461,6 @@ class Lead(models.Model):
         assigned_to: User | None = None,
         by: User,
     ) -> FollowUp:
-        from leads.models.follow_up import FollowUp
-
         assigned_to = assigned_to or self.assigned_to or by
         self._validate_follow_up(scheduled_date, assigned_to)
         with self._transition(Move.ADD_FOLLOW_UP, by=by, note=notes) as lead:
@@ -625,18 +481,15 @@ class Lead(models.Model):
             raise ValidationError(errors)
 
     def convert(self, *, enrollment: Enrollment, by: User, note: str = "") -> None:
-        from leads.models.follow_up import FollowUp
-
+        """Link the lead to an enrollment that already exists (the API's legacy two-step flow)."""
         if enrollment is None:
             raise ValidationError({"enrollment": "Create the enrollment first, then convert."})
         if enrollment.child_id != self.child_id or enrollment.center_id != self.center_id:
             raise ValidationError({"enrollment": "The enrollment must be of this child, in this center."})
-        if type(self).objects.filter(enrollment=enrollment).exclude(pk=self.pk).exists():
-            raise ValidationError({"enrollment": "This enrollment already converted another lead."})
         with self._transition(Move.CONVERT, by=by, note=note) as lead:
-            lead.enrollment = enrollment
-            lead.converted_at = timezone.now()
-            FollowUp.objects.filter(lead=lead).pending().cancel_all(by=by)
+            if type(self).objects.filter(enrollment=enrollment).exclude(pk=lead.pk).exists():
+                raise ValidationError({"enrollment": "This enrollment already converted another lead."})
+            lead._converted(enrollment, by=by)
 
     def enroll_and_convert(
         self,
@@ -647,20 +500,26 @@ class Lead(models.Model):
         notes: str = "",
         by: User,
     ) -> Enrollment:
-        """Create the child's enrollment and convert, in one transaction (the screens' one step)."""
-        from leads.models.enrollment import Enrollment
+        """Enroll the child and convert, in one transaction: the one way every door converts.
 
-        with transaction.atomic():
+        The lead is locked first (the table is checked before anything is written), then the
+        batch (its capacity), so a conversion that loses a race leaves no enrollment behind.
+        """
+        Enrollment.check_terms(child=self.child, batch=batch, start_date=start_date, plan=plan, by=by)
+        with self._transition(Move.CONVERT, by=by, note=notes) as lead:
             enrollment = Enrollment.enroll(
                 child=self.child, batch=batch, start_date=start_date, plan=plan, notes=notes, by=by
             )
-            self.convert(enrollment=enrollment, by=by, note=notes)
+            lead._converted(enrollment, by=by)
         return enrollment
 
-    def close(self, *, reason: str, by: User, category: str = ClosedReason.OTHER) -> None:
-        from leads.models.follow_up import FollowUp
-        from leads.models.intro_visit import IntroVisit
+    def _converted(self, enrollment: Enrollment, *, by: User) -> None:
+        """Inside the CONVERT transition: link the enrollment, end the open follow-ups."""
+        self.enrollment = enrollment
+        self.converted_at = timezone.now()
+        FollowUp.objects.filter(lead=self).pending().cancel_all(by=by)
 
+    def close(self, *, reason: str, by: User, category: str = ClosedReason.OTHER) -> None:
         reason = (reason or "").strip()
         if not reason:
             raise ValidationError({"reason": "Say why the lead is closed."})
@@ -677,7 +536,6 @@ class Lead(models.Model):
 
     def reopen(self, *, by: User, note: str = "", follow_up_date: datetime.date | None = None) -> FollowUp:
         """Put a closed lead back in the pipeline with a follow-up (today unless given)."""
-        from leads.models.follow_up import FollowUp
 
         follow_up_date = follow_up_date or timezone.localdate(timezone=self.center.tzinfo)
         assignee = self.assigned_to if self.assigned_to and self.assigned_to.is_active else by
@@ -742,6 +600,53 @@ class Lead(models.Model):
         self.assigned_to = assigned_to
         self.updated_by = by
 
+    def move_to(self, to: str, *, by: User, allow_same: bool = False, **data: Any) -> None:
+        """Put the lead in status `to` through the verb that gets it there (`plan_move`): the
+        board's drop, its "Move to…" menu and the API's status change all come here.
+
+        `data` carries what the verb needs, named as in its form (leads/forms.py):
+        scheduled_at/batch/trainer (schedule), scheduled_date/assigned_to (follow-up), follow_up_date
+        (reopen), outcome/follow_up_date (visit outcome), batch/start_date/plan (convert),
+        reason/category (close), notes (any).
+        """
+        planned = plan_move(self.status, to, allow_same=allow_same)
+        notes = data.get("notes") or ""
+        kind = planned.kind
+        with transaction.atomic():
+            if kind == "discovery":
+                self.complete_discovery(by=by, **({"discovery_notes": notes} if notes else {}))
+            elif kind == "schedule":
+                self.schedule_intro_visit(
+                    scheduled_at=data.get("scheduled_at"),
+                    batch=data.get("batch"),
+                    trainer=data.get("trainer"),
+                    notes=notes,
+                    by=by,
+                )
+            elif kind in ("enroll_now", "no_show", "visit_outcome"):
+                outcome = {"enroll_now": "INTERESTED_ENROLL_NOW", "no_show": "NO_SHOW"}.get(kind) or data.get("outcome")
+                self._awaiting_visit().record_outcome(outcome=outcome, notes=notes, by=by)
+                if kind == "visit_outcome" and data.get("follow_up_date"):
+                    self.add_follow_up(scheduled_date=data["follow_up_date"], notes=notes, by=by)
+            elif kind == "follow_up":
+                self.add_follow_up(
+                    scheduled_date=data.get("scheduled_date"), assigned_to=data.get("assigned_to"), notes=notes, by=by
+                )
+            elif kind == "reopen":
+                self.reopen(follow_up_date=data.get("follow_up_date"), note=notes, by=by)
+            elif kind == "convert":
+                self.enroll_and_convert(
+                    batch=data.get("batch"), start_date=data.get("start_date"), plan=data.get("plan", ""), by=by
+                )
+            else:
+                self.close(reason=data.get("reason", ""), category=data.get("category") or ClosedReason.OTHER, by=by)
+
+    def _awaiting_visit(self) -> IntroVisit:
+        visit = IntroVisit.objects.filter(lead=self).awaiting_outcome().select_related("batch").last()
+        if visit is None:
+            raise LifecycleError("This lead has no intro visit waiting for an outcome.")
+        return visit
+
 
 class LeadNote(models.Model):
     lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="notes")
@@ -779,6 +684,3 @@ def _model_errors(instance: models.Model, prefix: str, exclude: list[str]) -> di
     except ValidationError as error:
         return {f"{prefix}.{name}": messages for name, messages in error.message_dict.items()}
     return {}
-
-
-from leads.models.history import LeadStatusChange  # noqa: E402  (history imports lead lazily)

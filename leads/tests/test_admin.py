@@ -2,6 +2,7 @@
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Role, User
 from leads.models import Lead, LeadStatus
@@ -103,32 +104,26 @@ def test_close_action_asks_for_reason_then_closes(client, c, tlgc_lead):
 
 
 def test_reopen_and_convert_actions_use_the_lifecycle(client, c, tlgc_lead):
-    from leads.tests.factories import EnrollmentFactory
-
     client.force_login(c.admin)
     url = reverse("admin:leads_lead_changelist")
     response = client.post(url, {"action": "convert_leads", "_selected_action": [tlgc_lead.pk]}, follow=True)
-    assert b"Create the child" in response.content
-    EnrollmentFactory(child=tlgc_lead.child)
-    client.post(url, {"action": "convert_leads", "_selected_action": [tlgc_lead.pk]})
+    assert b"Enroll and convert" in response.content  # asks for the batch and the first class first
+    assert "batch" in response.context["form"].fields
+    client.post(
+        url,
+        {
+            "action": "convert_leads",
+            "_selected_action": [tlgc_lead.pk],
+            "apply": "1",
+            "batch": c.batch.pk,
+            "start_date": timezone.localdate().isoformat(),
+        },
+    )
     tlgc_lead.refresh_from_db()
     assert tlgc_lead.status == LeadStatus.CONVERTED
+    assert tlgc_lead.enrollment.batch == c.batch
     response = client.post(url, {"action": "reopen_leads", "_selected_action": [tlgc_lead.pk]}, follow=True)
     assert b"A converted lead cannot be reopened." in response.content
-
-
-def test_center_admin_cannot_pick_other_centers_batch(client, c, b, tlgc_lead):
-    client.force_login(b.admin)
-    response = client.get(reverse("admin:leads_enrollment_add"))
-    batch_choices = [value for value, _ in response.context["adminform"].form.fields["batch"].choices if value]
-    assert b.batch.pk in [int(str(v)) for v in batch_choices]
-    assert c.batch.pk not in [int(str(v)) for v in batch_choices]
-    post = client.post(
-        reverse("admin:leads_enrollment_add"),
-        {"child": tlgc_lead.child.pk, "center": b.center.pk, "batch": c.batch.pk, "start_date": "2026-12-01"},
-    )
-    assert post.status_code == 200  # the form comes back with errors
-    assert set(post.context["adminform"].form.errors) >= {"batch", "child"}
 
 
 def test_center_admin_batches_and_their_trainer_choices(client, c, b):

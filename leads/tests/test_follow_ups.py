@@ -199,7 +199,7 @@ def test_scheduled_iv_schedules_the_visit(client, c):
     client.force_login(c.counselor)
     when = (timezone.localtime(timezone=c.center.tzinfo) + datetime.timedelta(days=2)).strftime("%Y-%m-%dT10:30")
     response = client.post(
-        complete_url(fu), {"outcome": "SCHEDULED_IV", "visit_batch": c.batch.pk, "scheduled_at": when}, **HTMX
+        complete_url(fu), {"outcome": "SCHEDULED_IV", "batch": c.batch.pk, "scheduled_at": when}, **HTMX
     )
     assert response.status_code == 200, response.content
     visit = IntroVisit.objects.get(lead=fu.lead)
@@ -213,7 +213,7 @@ def test_scheduled_iv_in_the_past_is_shown_as_an_error(client, c):
     client.force_login(c.counselor)
     response = client.post(
         complete_url(fu),
-        {"outcome": "SCHEDULED_IV", "visit_batch": c.batch.pk, "scheduled_at": "2020-02-02T10:00"},
+        {"outcome": "SCHEDULED_IV", "batch": c.batch.pk, "scheduled_at": "2020-02-02T10:00"},
         **HTMX,
     )
     assert "The visit must be in the future." in response.content.decode()
@@ -228,7 +228,7 @@ def test_an_outcome_the_lead_refuses_keeps_the_row_and_says_why(client, c):
     client.force_login(c.counselor)
     when = (timezone.localtime(timezone=c.center.tzinfo) + datetime.timedelta(days=2)).strftime("%Y-%m-%dT10:30")
     response = client.post(
-        complete_url(fu), {"outcome": "SCHEDULED_IV", "visit_batch": c.batch.pk, "scheduled_at": when}, **HTMX
+        complete_url(fu), {"outcome": "SCHEDULED_IV", "batch": c.batch.pk, "scheduled_at": when}, **HTMX
     )
     html = response.content.decode()
     assert response.status_code == 200
@@ -242,7 +242,7 @@ def test_an_outcome_the_lead_refuses_keeps_the_row_and_says_why(client, c):
 def test_enrolled_creates_the_enrollment_and_converts(client, c):
     fu = follow_up(c)
     client.force_login(c.counselor)
-    data = {"outcome": "ENROLLED", "enroll_batch": c.batch.pk, "start_date": today(c), "plan": "3 months"}
+    data = {"outcome": "ENROLLED", "batch": c.batch.pk, "start_date": today(c), "plan": "3 months"}
     response = client.post(complete_url(fu), data, **HTMX)
     assert response.status_code == 200, response.content
     fu.lead.refresh_from_db()
@@ -253,7 +253,7 @@ def test_enrolled_creates_the_enrollment_and_converts(client, c):
 def test_completing_twice_shows_the_message_and_writes_once(client, c):
     fu = follow_up(c)
     client.force_login(c.counselor)
-    data = {"outcome": "ENROLLED", "enroll_batch": c.batch.pk, "start_date": today(c)}
+    data = {"outcome": "ENROLLED", "batch": c.batch.pk, "start_date": today(c)}
     client.post(complete_url(fu), data, **HTMX)
     again = client.post(complete_url(fu), data, **HTMX)
     assert again.status_code == 200

@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from leads.centers import SESSION_KEY
 from leads.tests.factories import UserFactory, make_lead
-from leads.views.session import SESSION_KEY
 
 
 def test_login_page_renders_the_form(client, db):

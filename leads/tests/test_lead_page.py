@@ -461,8 +461,8 @@ def test_two_simultaneous_submits_of_one_form_write_once(c):
 
 def test_tapping_call_shows_a_contact_attempt_on_the_timeline(client, c, lead):
     client.force_login(c.counselor)
-    tap = client.get(f"/insights/contact/{lead.pk}/call/")
-    assert tap.status_code == 302 and tap["Location"].startswith("tel:")
+    tap = client.post(f"/insights/contact/{lead.pk}/call/")
+    assert tap.status_code == 303 and tap["Location"].startswith("tel:")
     response = client.get(page_url(lead))
     timeline = response.content.decode().split('id="timeline"')[1]
     assert "Contact attempt" in timeline and "Call" in timeline

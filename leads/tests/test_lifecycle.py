@@ -399,7 +399,7 @@ def test_completed_follow_up_cannot_be_completed_again(c):
     follow_up.cancel(by=c.counselor)
     assert follow_up.status == FollowUpStatus.CANCELLED
     with pytest.raises(LifecycleError):
-        follow_up.complete(outcome=FollowUpOutcome.ENROLLED, by=c.counselor)
+        follow_up.complete(outcome=FollowUpOutcome.LOST, reason="Moved away", by=c.counselor)
 
 
 def test_convert_cancels_pending_follow_ups_and_checks_the_enrollment(c):

@@ -140,7 +140,7 @@ def test_the_dashboard_its_csv_and_drill_down_fall_back_with_a_message(client, c
 def test_the_dashboard_says_which_dates_it_reads(client, c):
     client.force_login(c.admin)
     html = client.get("/insights/", {"start": "1999-12-31"}).content.decode()
-    assert "between 2000 and 2100" in html
+    assert "from 2000 to 2100" in html
 
 
 @pytest.mark.django_db

@@ -1,8 +1,9 @@
 """The Kanban board: one column per status; a drop or the "Move to…" form performs the move.
 
-Every move goes through the model verbs. `plan_drop` turns "this lead onto that column" into one
-board move (or the rule's refusal); moves that need input (schedule, follow-up date, convert,
-close, an intro-visit outcome) first show a small form: a `<dialog>` for HTMX, a page without JS.
+Every move goes through `Lead.move_to`, the one dispatcher from a wanted status to its verb
+(`lifecycle.plan_move` says which, or the rule's refusal); moves that need input (schedule,
+follow-up date, convert, close, an intro-visit outcome) first show that verb's form from
+leads/forms.py: a `<dialog>` for HTMX, a page without JS.
 """
 
 from __future__ import annotations
@@ -11,11 +12,10 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
-from django import forms
+from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Count, F, OuterRef, QuerySet, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -25,23 +25,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import reswap, retarget, trigger_client_event
 
-from accounts.models import Action, Role, User
-from leads import params  # dates within 2000-2100
+from accounts.models import Action, User
+from leads import forms, params
 from leads.access import get_lead_for_user, require_action
 from leads.filters import LeadFilter
-from leads.models import (
-    Batch,
-    ClosedReason,
-    FollowUp,
-    FollowUpStatus,
-    IntroVisit,
-    IVOutcome,
-    Lead,
-    LeadStatus,
-    LifecycleError,
-    Move,
-)
-from leads.models.lead import MOVE_PERMISSION, TERMINAL_STATUSES, check_move
+from leads.forms import CenterChoices
+from leads.lifecycle import MOVE_PERMISSION, TERMINAL_STATUSES, PlannedMove, move_targets, plan_move
+from leads.models import FollowUp, FollowUpStatus, IntroVisit, IVOutcome, Lead, LeadStatus, LifecycleError
 
 S = LeadStatus
 COLUMN_SIZE = 50
@@ -53,166 +43,34 @@ NON_FILTER_PARAMS = {"page", "offset", "part", "o"}
 
 # -- what a drop means ---------------------------------------------------------------------------
 
-
-@dataclass(frozen=True)
-class BoardMove:
-    kind: str  # which verb and which form: see `_perform` and `MOVE_FORMS`
-    move: str  # the Move whose role permission and transition row apply
-    to: str  # the column (status) the lead ends in
-
-
-def plan_drop(lead: Lead, to: str) -> BoardMove:
-    """The board move a drop of `lead` on column `to` means; LifecycleError if the rules refuse it."""
-    current = lead.status
-    if to not in S.values:
-        raise LifecycleError("Choose one of the board's columns.", code="bad_column")
-    if to == current:
-        raise LifecycleError(f"{lead.enquiry_id} is already in “{S(to).label}”.", code="same_column")
-    if to == S.ENQUIRY_RECEIVED:
-        raise LifecycleError("A lead never moves back to “Enquiry received”: its status only moves forward.")
-    if to == S.DISCOVERY_COMPLETED:
-        kind, move = "discovery", Move.COMPLETE_DISCOVERY
-    elif to == S.IV_SCHEDULED:
-        kind, move = "schedule", Move.SCHEDULE_INTRO_VISIT
-    elif to == S.IV_COMPLETED:
-        kind, move = "enroll_now", Move.RECORD_ENROLL_NOW
-    elif to == S.IV_NO_SHOW:
-        kind, move = "no_show", Move.RECORD_NO_SHOW
-    elif to == S.FOLLOW_UP_PENDING and current == S.IV_SCHEDULED:
-        kind, move = "visit_outcome", Move.RECORD_ENROLL_LATER
-    elif to == S.FOLLOW_UP_PENDING and current == S.CLOSED_LOST:
-        kind, move = "reopen", Move.REOPEN
-    elif to == S.FOLLOW_UP_PENDING:
-        kind, move = "follow_up", Move.ADD_FOLLOW_UP
-    elif to == S.CONVERTED:
-        kind, move = "convert", Move.CONVERT
-    else:
-        kind, move = "close", Move.CLOSE
-    lands_in = check_move(current, move)  # the rule's own sentence when refused
-    if lands_in != to:
-        # e.g. "complete discovery" on a lead with a visit scheduled updates details, but stays put.
-        raise LifecycleError(f"A lead at “{S(current).label}” cannot move back to “{S(to).label}”.")
-    return BoardMove(kind, move, to)
-
-
-def move_targets(status: str, user: User) -> list[tuple[str, str]]:
-    """The columns a card in `status` may be moved to by `user` (the "Move to…" menu)."""
-    probe = Lead(status=status, enquiry_id="")
-    targets = []
-    for to, label in S.choices:
-        try:
-            board_move = plan_drop(probe, to)
-        except LifecycleError:
-            continue
-        if user.may(MOVE_PERMISSION[board_move.move]):
-            targets.append((to, label))
-    return targets
-
-
-# -- forms of the moves that need input -------------------------------------------------------
-
-
-class _CenterForm(forms.Form):
-    """A form whose choices (batches, trainers) are scoped to the lead's center."""
-
-    def __init__(self, *args: Any, lead: Lead, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.lead = lead
-        if "batch" in self.fields:
-            self.fields["batch"].queryset = Batch.objects.filter(center_id=lead.center_id, is_active=True)
-        if "trainer" in self.fields:
-            self.fields["trainer"].queryset = User.objects.in_centers(lead.center).filter(role=Role.TRAINER)
-
-
-_DATE = forms.DateInput(attrs={"type": "date"})
-_DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-
-
-class ScheduleVisitForm(_CenterForm):
-    batch = forms.ModelChoiceField(queryset=Batch.objects.none(), empty_label="Choose a batch")
-    trainer = forms.ModelChoiceField(
-        queryset=User.objects.none(), required=False, empty_label="The batch's trainer", label="Trainer"
-    )
-    scheduled_at = params.DateTimeField(label="Date and time", widget=_DATETIME)
-    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-
-
-class VisitOutcomeForm(_CenterForm):
-    outcome = forms.ChoiceField(
-        choices=[
-            (IVOutcome.INTERESTED_ENROLL_LATER, IVOutcome.INTERESTED_ENROLL_LATER.label),
-            (IVOutcome.NOT_INTERESTED, IVOutcome.NOT_INTERESTED.label),
-        ],
-        widget=forms.RadioSelect,
-    )
-    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    follow_up_date = params.DateField(required=False, widget=_DATE, help_text="Optional: when to call next.")
-
-
-class FollowUpDateForm(_CenterForm):
-    scheduled_date = params.DateField(label="Follow-up date", widget=_DATE)
-    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-
-
-class EnrollmentForm(_CenterForm):
-    batch = forms.ModelChoiceField(queryset=Batch.objects.none(), empty_label="Choose a batch")
-    start_date = params.DateField(widget=_DATE)
-    plan = forms.CharField(required=False, max_length=80, help_text="e.g. Weekly, 3 months")
-
-
-class CloseForm(_CenterForm):
-    category = forms.ChoiceField(choices=ClosedReason.choices, initial=ClosedReason.OTHER, label="Reason category")
-    reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2}), label="Why is it lost?")
-
-
-MOVE_FORMS: dict[str, type[_CenterForm]] = {
-    "schedule": ScheduleVisitForm,
-    "visit_outcome": VisitOutcomeForm,
-    "follow_up": FollowUpDateForm,
-    "reopen": FollowUpDateForm,
-    "convert": EnrollmentForm,
-    "close": CloseForm,
+#: The form each move that needs input shows (leads/forms.py: one form per verb, shared with the
+#: lead page), with the keyword arguments it takes beyond its choice lists.
+MOVE_FORMS: dict[str, tuple[type[django_forms.Form], dict[str, Any]]] = {
+    "schedule": (forms.ScheduleVisitForm, {}),
+    "visit_outcome": (
+        forms.OutcomeForm,
+        {"outcomes": [IVOutcome.INTERESTED_ENROLL_LATER, IVOutcome.NOT_INTERESTED], "with_follow_up": True},
+    ),
+    "follow_up": (forms.FollowUpForm, {}),
+    "reopen": (forms.ReopenForm, {}),
+    "convert": (forms.ConvertForm, {}),
+    "close": (forms.CloseForm, {}),
 }
 
 
-def _awaiting_visit(lead: Lead) -> IntroVisit:
-    visit = IntroVisit.objects.filter(lead=lead).awaiting_outcome().order_by("-scheduled_at").first()
-    if visit is None:
-        raise LifecycleError("This lead has no intro visit waiting for an outcome.")
-    return visit
+def plan_drop(lead: Lead, to: str) -> PlannedMove:
+    """The move a drop of `lead` on column `to` means (`lifecycle.plan_move`, with the card's name)."""
+    if to == lead.status:
+        raise LifecycleError(f"{lead.enquiry_id} is already in “{S(to).label}”.", code="same_column")
+    return plan_move(lead.status, to)
 
 
-def _perform(board_move: BoardMove, lead: Lead, data: dict[str, Any], user: User) -> None:
-    """Carry out the move through the model verbs (each a transaction; combined ones in one)."""
-    kind = board_move.kind
-    if kind == "discovery":
-        lead.complete_discovery(by=user)
-    elif kind == "schedule":
-        lead.schedule_intro_visit(
-            scheduled_at=data["scheduled_at"],
-            batch=data["batch"],
-            trainer=data.get("trainer"),
-            notes=data.get("notes", ""),
-            by=user,
-        )
-    elif kind in ("enroll_now", "no_show"):
-        outcome = IVOutcome.INTERESTED_ENROLL_NOW if kind == "enroll_now" else IVOutcome.NO_SHOW
-        _awaiting_visit(lead).record_outcome(outcome=outcome, by=user)
-    elif kind == "visit_outcome":
-        with transaction.atomic():
-            _awaiting_visit(lead).record_outcome(outcome=data["outcome"], notes=data.get("notes", ""), by=user)
-            if data.get("follow_up_date"):
-                lead.add_follow_up(scheduled_date=data["follow_up_date"], notes=data.get("notes", ""), by=user)
-    elif kind == "follow_up":
-        lead.add_follow_up(scheduled_date=data["scheduled_date"], notes=data.get("notes", ""), by=user)
-    elif kind == "reopen":
-        lead.reopen(follow_up_date=data["scheduled_date"], note=data.get("notes", ""), by=user)
-    elif kind == "convert":
-        lead.enroll_and_convert(batch=data["batch"], start_date=data["start_date"], plan=data.get("plan", ""), by=user)
-    elif kind == "close":
-        lead.close(reason=data["reason"], category=data["category"], by=user)
-    else:  # pragma: no cover - plan_drop knows every kind
-        raise ValueError(kind)
+def _move_form(planned: PlannedMove, lead: Lead, data=None) -> django_forms.Form | None:
+    entry = MOVE_FORMS.get(planned.kind)
+    if entry is None:
+        return None
+    form_class, kwargs = entry
+    return form_class(data, **CenterChoices(lead.center).form_kwargs(form_class), **kwargs)
 
 
 # -- reading the board ----------------------------------------------------------------------------
@@ -382,7 +240,7 @@ def _board_url(request: HttpRequest) -> str:
 
 
 def _form_response(
-    request: HttpRequest, lead: Lead, board_move: BoardMove, form: forms.Form, *, status: int = 200
+    request: HttpRequest, lead: Lead, board_move: PlannedMove, form: django_forms.Form, *, status: int = 200
 ) -> HttpResponse:
     context = {
         "lead": lead,
@@ -419,23 +277,23 @@ def move(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.user.may(MOVE_PERMISSION[board_move.move]):
         return _refused(request, lead, "Your role does not allow this move.", status=403)
 
-    form_class = MOVE_FORMS.get(board_move.kind)
-    if form_class is not None and (request.method == "GET" or request.POST.get("step") != "details"):
-        return _form_response(request, lead, board_move, form_class(lead=lead))
+    needs_input = board_move.kind in MOVE_FORMS
+    if needs_input and (request.method == "GET" or request.POST.get("step") != "details"):
+        return _form_response(request, lead, board_move, _move_form(board_move, lead))
     if request.method == "GET":  # a move without input: a page with one confirm button (no-JS path)
-        return _form_response(request, lead, board_move, forms.Form())
+        return _form_response(request, lead, board_move, django_forms.Form())
 
     data: dict[str, Any] = {}
     form = None
-    if form_class is not None:
+    if needs_input:
         with timezone.override(lead.center.tzinfo):  # times typed in the center's clock
-            form = form_class(request.POST, lead=lead)
+            form = _move_form(board_move, lead, request.POST)
             valid = form.is_valid()
         if not valid:
             return _form_response(request, lead, board_move, form, status=400)
         data = form.cleaned_data
     try:
-        _perform(board_move, lead, data, request.user)
+        lead.move_to(to, by=request.user, **data)
     except LifecycleError as error:
         return _refused(request, lead, str(error))
     except ValidationError as error:

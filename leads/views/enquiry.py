@@ -21,10 +21,10 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.models import Action, Role, User
 from leads.access import require_action
+from leads.centers import current_center, user_centers
 from leads.forms import EnquiryForm
 from leads.models import Child, Lead, LifecycleError, Parent
 from leads.phones import normalize_phone
-from leads.views.session import current_center, user_centers
 
 #: Text inputs validate when the user leaves them with a changed value; choices and the date
 #: picker (which sets its value without typing) when they change.

@@ -7,13 +7,10 @@ nav badge and the section counts refresh) and works as plain forms and pages wit
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -22,143 +19,29 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, trigger_client_event
 
-from accounts.models import Action, Center, Role, User
-from leads import params  # dates within 2000-2100
+from accounts.models import Action, Center, User
 from leads.access import get_follow_up_for_user, require_action
+from leads.centers import current_center, user_centers
 from leads.context_processors import Nav
+from leads.forms import CenterChoices, CompleteFollowUpForm
 from leads.models import (
-    Batch,
-    ClosedReason,
-    Enrollment,
     FamilyLink,
     FollowUp,
     FollowUpOutcome,
     FollowUpStatus,
     LifecycleError,
-    Move,
 )
-from leads.models.lead import check_move
-from leads.views.session import current_center, user_centers
 
 UPCOMING_DAYS = 7
 #: Rows shown per page of the queue; the section counts always tell the whole number.
 MAX_ROWS = 300
 SECTIONS = (("overdue", "Overdue"), ("today", "Today"), ("upcoming", f"Upcoming (next {UPCOMING_DAYS} days)"))
 
-_DATE = forms.DateInput(attrs={"type": "date"})
-_DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
-
-class CompleteFollowUpForm(forms.Form):
-    """One form for every outcome; `clean` asks only for the chosen outcome's fields."""
-
-    outcome = forms.ChoiceField(choices=FollowUpOutcome.choices, widget=forms.RadioSelect, label="Outcome")
-    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    # POSTPONED
-    next_date = params.DateField(required=False, widget=_DATE, label="Next follow-up on")
-    # LOST
-    reason = forms.CharField(required=False, max_length=500, label="Why are they not joining?")
-    category = forms.ChoiceField(
-        choices=ClosedReason.choices, initial=ClosedReason.OTHER, required=False, label="Reason category"
-    )
-    # SCHEDULED_IV
-    visit_batch = forms.ModelChoiceField(queryset=Batch.objects.none(), required=False, label="Batch")
-    trainer = forms.ModelChoiceField(
-        queryset=User.objects.none(), required=False, label="Trainer", empty_label="The batch's trainer"
-    )
-    scheduled_at = params.DateTimeField(required=False, widget=_DATETIME, label="Visit date and time")
-    # ENROLLED
-    enroll_batch = forms.ModelChoiceField(queryset=Batch.objects.none(), required=False, label="Batch")
-    start_date = params.DateField(required=False, widget=_DATE, label="Start date")
-    plan = forms.CharField(required=False, max_length=80, label="Plan", help_text="e.g. Weekly, 3 months")
-
-    REQUIRED = {
-        FollowUpOutcome.POSTPONED: {"next_date": "Pick the date of the next follow-up."},
-        FollowUpOutcome.LOST: {"reason": "Say why the family is not joining."},
-        FollowUpOutcome.SCHEDULED_IV: {
-            "visit_batch": "Choose the batch the child will try.",
-            "scheduled_at": "Enter the date and time of the visit.",
-        },
-        FollowUpOutcome.ENROLLED: {"enroll_batch": "Choose the batch.", "start_date": "Enter the start date."},
-    }
-    #: Which fields each outcome shows (the template groups them; CSS shows the chosen group).
-    GROUPS = {
-        FollowUpOutcome.POSTPONED: ["next_date"],
-        FollowUpOutcome.LOST: ["reason", "category"],
-        FollowUpOutcome.SCHEDULED_IV: ["visit_batch", "trainer", "scheduled_at"],
-        FollowUpOutcome.ENROLLED: ["enroll_batch", "start_date", "plan"],
-    }
-
-    def __init__(self, *args: Any, follow_up: FollowUp, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        center_id = follow_up.lead.center_id
-        batches = Batch.objects.filter(center_id=center_id, is_active=True)
-        self.fields["visit_batch"].queryset = batches
-        self.fields["enroll_batch"].queryset = batches
-        self.fields["trainer"].queryset = User.objects.in_centers(follow_up.lead.center).filter(role=Role.TRAINER)
-        prefix = f"fu{follow_up.pk}"
-        self.auto_id = f"id_{prefix}_%s"  # several rows' forms can share a page
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        for name, message in self.REQUIRED.get(data.get("outcome"), {}).items():
-            if not data.get(name):
-                self.add_error(name, message)
-        return data
-
-    def groups(self) -> list[tuple[str, str, list]]:
-        return [
-            (outcome, FollowUpOutcome(outcome).label, [self[name] for name in names])
-            for outcome, names in self.GROUPS.items()
-        ]
-
-
-#: Model error keys -> form fields, per outcome.
-_ERROR_FIELDS = {
-    "next_follow_up_date": "next_date",
-    "scheduled_date": "next_date",
-    "reason": "reason",
-    "scheduled_at": "scheduled_at",
-    "trainer": "trainer",
-    "outcome": "outcome",
-    "category": "category",
-    "start_date": "start_date",
-    "plan": "plan",
-}
-
-
-def complete_follow_up(follow_up: FollowUp, data: dict[str, Any], *, by: User) -> None:
-    """Carry out the chosen outcome through `FollowUp.complete` (ENROLLED creates the enrollment first)."""
-    outcome = data["outcome"]
-    kwargs: dict[str, Any] = {"outcome": outcome, "notes": data.get("notes", ""), "by": by}
-    if outcome == FollowUpOutcome.POSTPONED:
-        kwargs["next_date"] = data["next_date"]
-    elif outcome == FollowUpOutcome.LOST:
-        kwargs["reason"] = data["reason"]
-        kwargs["category"] = data.get("category") or ClosedReason.OTHER
-    elif outcome == FollowUpOutcome.SCHEDULED_IV:
-        kwargs["intro_visit"] = {
-            "scheduled_at": data["scheduled_at"],
-            "batch": data["visit_batch"],
-            "trainer": data.get("trainer"),
-            "notes": data.get("notes", ""),
-        }
-    if outcome != FollowUpOutcome.ENROLLED:
-        follow_up.complete(**kwargs)
-        return
-    lead = follow_up.lead
-    if follow_up.status != FollowUpStatus.PENDING:  # say what the double submit did, before anything else
-        raise LifecycleError(f"This follow-up is already {follow_up.get_status_display().lower()}.")
-    check_move(lead.status, Move.CONVERT)  # a refused conversion writes nothing, not even the enrollment
-    with transaction.atomic():
-        enrollment = Enrollment.enroll(
-            child=lead.child,
-            batch=data["enroll_batch"],
-            start_date=data["start_date"],
-            plan=data.get("plan", ""),
-            by=by,
-        )
-        follow_up.complete(enrollment=enrollment, **kwargs)
+def _complete_form(follow_up: FollowUp, data=None) -> CompleteFollowUpForm:
+    """The verb's one form (leads/forms.py), ids prefixed by the row: several rows share a page."""
+    choices = CenterChoices(follow_up.lead.center)
+    return CompleteFollowUpForm(data, auto_id=f"id_fu{follow_up.pk}_%s", **choices.form_kwargs(CompleteFollowUpForm))
 
 
 # -- reading the queue ------------------------------------------------------------------------
@@ -325,15 +208,15 @@ def complete(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "GET":
         if follow_up.status != "PENDING":
             return _refused(request, follow_up, f"This follow-up is already {follow_up.get_status_display().lower()}.")
-        form = None if request.GET.get("close") else CompleteFollowUpForm(follow_up=follow_up)
+        form = None if request.GET.get("close") else _complete_form(follow_up)
         return _row_response(request, follow_up, form)
     with timezone.override(follow_up.lead.center.tzinfo):  # visit times typed in the center's clock
-        form = CompleteFollowUpForm(request.POST, follow_up=follow_up)
+        form = _complete_form(follow_up, request.POST)
         valid = form.is_valid()
     if not valid:
         return _row_response(request, follow_up, form, status=200 if request.htmx else 400)
     try:
-        complete_follow_up(follow_up, form.cleaned_data, by=request.user)
+        follow_up.complete(**form.complete_kwargs(), by=request.user)
     except LifecycleError as error:
         follow_up.refresh_from_db(fields=["status"])
         if follow_up.status != FollowUpStatus.PENDING:  # done already (a double submit): it leaves the queue
@@ -341,10 +224,7 @@ def complete(request: HttpRequest, pk: int) -> HttpResponse:
         form.add_error(None, str(error))  # the lead's rules refuse this outcome: the row stays, says why
         return _row_response(request, follow_up, form, status=200 if request.htmx else 409)
     except ValidationError as error:
-        batch_field = "enroll_batch" if form.cleaned_data["outcome"] == FollowUpOutcome.ENROLLED else "visit_batch"
-        for key, errors in getattr(error, "message_dict", {None: error.messages}).items():
-            name = batch_field if key == "batch" else _ERROR_FIELDS.get(key)
-            form.add_error(name if name in form.fields else None, errors)
+        form.add_verb_errors(error)
         return _row_response(request, follow_up, form, status=200 if request.htmx else 400)
     outcome = FollowUpOutcome(form.cleaned_data["outcome"]).label.lower()
     return _done(request, follow_up, f"Follow-up for {follow_up.lead.child} recorded: {outcome}.")

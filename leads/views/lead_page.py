@@ -15,14 +15,12 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
 
 from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -30,13 +28,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
-from accounts.models import Action, Role, User
+from accounts.models import Action, User
 from leads import forms
 from leads.access import get_follow_up_for_user, get_intro_visit_for_user, get_lead_for_user
+from leads.centers import user_centers
+from leads.forms import CenterChoices
 from leads.models import (
-    Batch,
-    ClosedReason,
-    Enrollment,
     FollowUpOutcome,
     FollowUpStatus,
     Lead,
@@ -45,8 +42,9 @@ from leads.models import (
     Move,
     Parent,
 )
-from leads.views.session import user_centers
 
+#: What the lead page's "Complete" offers (postponing is its own form).
+COMPLETE_OUTCOMES = [FollowUpOutcome.ENROLLED, FollowUpOutcome.SCHEDULED_IV, FollowUpOutcome.LOST]
 LEAD_QUERYSET = Lead.objects.select_related("center", "child", "assigned_to", "enrollment", "enrollment__batch")
 
 
@@ -64,7 +62,6 @@ class LeadAction:
     move: str | None = None  # shown only when the lifecycle allows this move
     event: str = "leadMoved"
     done: str = "Saved."
-    needs: tuple[str, ...] = ()  # form kwargs: staff, trainers, batches
     form: django_forms.Form | None = None
     url: str = ""
     open: bool = False
@@ -91,7 +88,6 @@ def _actions() -> list[LeadAction]:
             forms.ScheduleVisitForm,
             Move.SCHEDULE_INTRO_VISIT,
             done="Intro visit scheduled.",
-            needs=("batches", "trainers"),
         ),
         LeadAction(
             "follow_up",
@@ -101,7 +97,6 @@ def _actions() -> list[LeadAction]:
             forms.FollowUpForm,
             Move.ADD_FOLLOW_UP,
             done="Follow-up added.",
-            needs=("staff",),
         ),
         LeadAction(
             "convert",
@@ -111,7 +106,6 @@ def _actions() -> list[LeadAction]:
             forms.ConvertForm,
             Move.CONVERT,
             done="Converted: the child is enrolled.",
-            needs=("batches",),
         ),
         LeadAction("close", "Close lead", "Close lead", Action.CLOSE, forms.CloseForm, Move.CLOSE, done="Lead closed."),
         LeadAction(
@@ -125,7 +119,6 @@ def _actions() -> list[LeadAction]:
             forms.ReassignForm,
             event="leadUpdated",
             done="Assignee changed.",
-            needs=("staff",),
         ),
         LeadAction(
             "note",
@@ -143,39 +136,6 @@ ACTION_NAMES = [action.name for action in _actions()]
 
 
 # -- reading --------------------------------------------------------------------------------------
-
-
-class CenterChoices:
-    """The center's people and batches for the forms' choice lists: one query each, when needed."""
-
-    def __init__(self, center):
-        self.center = center
-
-    @cached_property
-    def people(self) -> list[User]:
-        return list(User.objects.in_centers(self.center))
-
-    @property
-    def staff(self) -> list[User]:
-        return [user for user in self.people if user.role in (Role.COUNSELOR, Role.CENTER_ADMIN)]
-
-    @property
-    def trainers(self) -> list[User]:
-        return [user for user in self.people if user.role == Role.TRAINER]
-
-    @cached_property
-    def batches(self) -> list[Batch]:
-        batches = list(
-            Batch.objects.filter(center=self.center, is_active=True)
-            .select_related("trainer")
-            .annotate(enrolled=Count("enrollments"))
-        )
-        for batch in batches:
-            batch.free_places = max(batch.capacity - batch.enrolled, 0)
-        return batches
-
-    def form_kwargs(self, needs: tuple[str, ...]) -> dict:
-        return {name: getattr(self, name) for name in needs}
 
 
 class Page:
@@ -291,12 +251,17 @@ def _task_forms(page: Page, bound: dict) -> dict:
                     "follow_up": follow_up,
                     "overdue": follow_up.is_overdue(page.today),
                     "complete": bound.get(complete_prefix)
-                    or forms.FollowUpCompleteForm(
-                        prefix=complete_prefix, batches=page.choices.batches, initial={"start_date": page.today}
+                    or forms.CompleteFollowUpForm(
+                        prefix=complete_prefix,
+                        outcomes=COMPLETE_OUTCOMES,
+                        initial={"start_date": page.today},
+                        **page.choices.form_kwargs(forms.CompleteFollowUpForm),
                     ),
                     "postpone": bound.get(postpone_prefix)
-                    or forms.PostponeForm(
-                        prefix=postpone_prefix, initial={"next_date": page.today + datetime.timedelta(days=3)}
+                    or forms.CompleteFollowUpForm(
+                        prefix=postpone_prefix,
+                        outcomes=[FollowUpOutcome.POSTPONED],
+                        initial={"next_date": page.today + datetime.timedelta(days=3)},
                     ),
                     "open": next((p for p in (complete_prefix, postpone_prefix) if p in bound), None),
                 }
@@ -310,7 +275,7 @@ def _context(request: HttpRequest, lead: Lead, *, bound: dict | None = None, not
     actions = _visible_actions(page)
     for action in actions:
         action.form = bound.get(action.name) or action.form_class(
-            prefix=action.name, initial=_initial(page, action.name), **page.choices.form_kwargs(action.needs)
+            prefix=action.name, initial=_initial(page, action.name), **page.choices.form_kwargs(action.form_class)
         )
         action.open = action.name in bound
     note_action = next((a for a in actions if a.name == "note"), None)
@@ -460,24 +425,14 @@ VERBS: dict[str, Callable[[Lead, dict, User], object]] = {
     "follow_up": lambda lead, data, user: lead.add_follow_up(
         scheduled_date=data["scheduled_date"], notes=data["notes"], assigned_to=data["assigned_to"], by=user
     ),
-    "convert": lambda lead, data, user: lead.convert(enrollment=_enroll(lead, data, user), by=user, note=data["notes"]),
+    "convert": lambda lead, data, user: lead.enroll_and_convert(
+        batch=data["batch"], start_date=data["start_date"], plan=data["plan"], notes=data["notes"], by=user
+    ),
     "close": lambda lead, data, user: lead.close(reason=data["reason"], category=data["category"], by=user),
-    "reopen": lambda lead, data, user: lead.reopen(by=user, note=data["note"], follow_up_date=data["follow_up_date"]),
+    "reopen": lambda lead, data, user: lead.reopen(by=user, note=data["notes"], follow_up_date=data["follow_up_date"]),
     "reassign": lambda lead, data, user: lead.reassign(assigned_to=data["assigned_to"], by=user),
     "note": lambda lead, data, user: lead.add_note(body=data["body"], by=user),
 }
-
-
-def _enroll(lead: Lead, data: dict, user: User) -> Enrollment:
-    """The enrollment a conversion needs, created in the conversion's transaction."""
-    return Enrollment.enroll(
-        child=lead.child,
-        batch=data["batch"],
-        start_date=data["start_date"],
-        plan=data.get("plan", ""),
-        notes=data.get("notes", ""),
-        by=user,
-    )
 
 
 @login_required
@@ -486,7 +441,7 @@ def lead_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     action = next(a for a in _actions() if a.name == name)
     lead = _load(request, pk, action.permission)
     with timezone.override(lead.center.tzinfo):
-        form = action.form_class(request.POST, prefix=name, **CenterChoices(lead.center).form_kwargs(action.needs))
+        form = action.form_class(request.POST, prefix=name, **CenterChoices(lead.center).form_kwargs(action.form_class))
         return _respond(
             request,
             lead,
@@ -526,32 +481,20 @@ def follow_up_action(request: HttpRequest, pk: int, follow_up_pk: int, name: str
     user = request.user
     prefix = f"fu{follow_up.pk}-{name}"
     rename = {}
-    if name == "complete":
-        form = forms.FollowUpCompleteForm(request.POST, prefix=prefix, batches=CenterChoices(lead.center).batches)
+    if name in ("complete", "postpone"):
+        outcomes = COMPLETE_OUTCOMES if name == "complete" else [FollowUpOutcome.POSTPONED]
+        form = forms.CompleteFollowUpForm(
+            request.POST,
+            prefix=prefix,
+            outcomes=outcomes,
+            **CenterChoices(lead.center).form_kwargs(forms.CompleteFollowUpForm),
+        )
+        rename = form.ERROR_FIELDS
 
         def work(lead, data):
-            outcome = data["outcome"]
-            kwargs = {"outcome": outcome, "notes": data["notes"], "by": user}
-            if outcome == FollowUpOutcome.LOST:
-                kwargs["reason"] = data["reason"]
-                kwargs["category"] = data.get("category") or ClosedReason.OTHER
-            elif outcome == FollowUpOutcome.SCHEDULED_IV:
-                kwargs["intro_visit"] = {"scheduled_at": data["scheduled_at"], "batch": data["batch"]}
-            elif outcome == FollowUpOutcome.ENROLLED:
-                kwargs["enrollment"] = _enroll(lead, data, user)
-            follow_up.complete(**kwargs)
+            follow_up.complete(**form.complete_kwargs(), by=user)
 
-        done = "Follow-up completed."
-    elif name == "postpone":
-        form = forms.PostponeForm(request.POST, prefix=prefix)
-        rename = {"next_follow_up_date": "next_date", "scheduled_date": "next_date"}
-
-        def work(lead, data):
-            follow_up.complete(
-                outcome=FollowUpOutcome.POSTPONED, notes=data["notes"], next_date=data["next_date"], by=user
-            )
-
-        done = "Follow-up postponed."
+        done = "Follow-up completed." if name == "complete" else "Follow-up postponed."
     elif name == "cancel":
         form = django_forms.Form(request.POST, prefix=prefix)
 

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, QuerySet
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.models import Action
 from leads.access import require_action
+from leads.exports import csv_response
 from leads.filters import LeadFilter
 from leads.models import FamilyLink, Lead
 from leads.templatetags.crm import center_dt
@@ -67,16 +66,6 @@ def _has_filters(request: HttpRequest) -> bool:
     return any(value for key, value in request.GET.items() if key not in ("page", "o"))
 
 
-def _cell(text: str) -> str:
-    """Free text typed by staff must not run as a spreadsheet formula (CSV injection)."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 @login_required
 @require_GET
 def lead_csv(request: HttpRequest) -> HttpResponse:
@@ -85,32 +74,26 @@ def lead_csv(request: HttpRequest) -> HttpResponse:
     filterset = LeadFilter(request.GET, request=request)
     if not filterset.is_valid():
         return HttpResponse("Check the filters: " + filterset.errors.as_text(), status=400, content_type="text/plain")
-    writer = csv.writer(_Echo())
 
-    def lines():
-        yield writer.writerow(CSV_COLUMNS)
+    def rows():
         for lead in _rows(filterset).iterator(chunk_size=500):
             links = list(lead.child.links.all())
             parent = links[0].parent if links else None
-            yield writer.writerow(
-                [
-                    lead.enquiry_id,
-                    lead.center.code,
-                    lead.get_status_display(),
-                    _cell(lead.child.full_name),
-                    lead.child.dob.isoformat(),
-                    lead.child.gender,
-                    _cell(parent.name if parent else ""),
-                    parent.phone if parent else "",
-                    _cell(parent.email if parent else ""),
-                    lead.get_source_display(),
-                    _cell(lead.school),
-                    _cell(str(lead.assigned_to or "")),
-                    center_dt(lead.created_at, lead.center),
-                    center_dt(lead.status_changed_at, lead.center),
-                ]
-            )
+            yield [
+                lead.enquiry_id,
+                lead.center.code,
+                lead.get_status_display(),
+                lead.child.full_name,
+                lead.child.dob,
+                lead.child.gender,
+                parent.name if parent else "",
+                parent.phone if parent else "",
+                parent.email if parent else "",
+                lead.get_source_display(),
+                lead.school,
+                str(lead.assigned_to or ""),
+                center_dt(lead.created_at, lead.center),
+                center_dt(lead.status_changed_at, lead.center),
+            ]
 
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="leads-{timezone.localdate():%Y-%m-%d}.csv"'
-    return response
+    return csv_response(f"leads-{timezone.localdate():%Y-%m-%d}.csv", CSV_COLUMNS, rows())

@@ -11,7 +11,7 @@ import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -22,9 +22,10 @@ from django_htmx.http import trigger_client_event
 
 from accounts.models import Action, Center, Role, User
 from leads.access import get_intro_visit_for_user, require_action
+from leads.centers import current_center, user_centers
+from leads.lifecycle import require_own_visit
 from leads.models import IntroVisit, IVOutcome, LifecycleError, ParentExpectation
 from leads.params import OutcomeSent
-from leads.views.session import current_center, user_centers
 
 #: What a trainer picks after "Attended" (a no-show is its own button).
 ATTENDED_OUTCOMES = [
@@ -48,8 +49,8 @@ def _mine(queryset: QuerySet[IntroVisit], user: User) -> QuerySet[IntroVisit]:
 
 
 def _check_own_visit(user: User, visit: IntroVisit) -> None:
-    if user.role == Role.TRAINER and user.pk not in (visit.trainer_id, visit.batch.trainer_id):
-        raise PermissionDenied("This intro visit is another trainer's.")
+    """Seeing a card follows the rule recording it does (`record_outcome` enforces it on every door)."""
+    require_own_visit(user, (visit.trainer_id, visit.batch.trainer_id))
 
 
 def _decorate(visit: IntroVisit) -> IntroVisit:
@@ -106,7 +107,6 @@ def visit_card(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def record_outcome(request: HttpRequest, pk: int) -> HttpResponse:
     visit = get_intro_visit_for_user(request.user, pk, action=Action.RECORD_OUTCOME)
-    _check_own_visit(request.user, visit)
     sent = OutcomeSent(request.POST)  # bounded text, no NUL bytes: the verb judges the outcome itself
     if not sent.is_valid():
         return _card(request, visit, step="attended", error=sent.message(), status=200 if request.htmx else 400)

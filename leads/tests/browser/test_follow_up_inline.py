@@ -25,9 +25,9 @@ def test_counselor_postpones_a_follow_up_inline(page: Page, live_server, c):
 
     row = page.locator(f"#follow-up-{first.pk}")
     row.get_by_role("link", name="Record outcome").click()
-    row.get_by_label("Postponed").check()
+    row.get_by_label("Call again later").check()
     next_day = today + datetime.timedelta(days=3)
-    row.get_by_label("Next follow-up on").fill(next_day.isoformat())
+    row.get_by_label("Call again on").fill(next_day.isoformat())
     row.get_by_label("Notes").fill("Call after 6 pm")
     row.get_by_role("button", name="Save outcome").click()
 
@@ -50,7 +50,7 @@ def test_counselor_marks_a_follow_up_lost_inline(page: Page, live_server, c):
     page.goto(f"{live_server.url}/follow-ups/")
     row = page.locator(f"#follow-up-{fu.pk}")
     row.get_by_role("link", name="Record outcome").click()
-    row.get_by_label("Lost").check()
+    row.get_by_label("Not joining: close the lead").check()
     row.get_by_role("button", name="Save outcome").click()
     expect(row).to_contain_text("Say why the family is not joining.")
     row.get_by_label("Why are they not joining?").fill("Too expensive")
