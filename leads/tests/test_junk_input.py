@@ -384,7 +384,6 @@ class RouteWalk:
         self.route, self.entry, self.world, self.pool, self.seen = route, entry, world, pool, seen
         self.offered = sorted(entry.personas) or personas
         self.personas = personas
-        self.usual = "POST" if entry.methods == {"POST"} else "GET"
         self.get = Params(values=dict(entry.get.values) or {n: set() for n in QUERY_NAMES}, kinds=entry.get.kinds)
 
     def params(self, method: str) -> Params:
@@ -400,9 +399,8 @@ class RouteWalk:
 
     def sweep(self) -> list[Case]:
         """Each parameter with each sharp kind of junk (the others plausible); each kind in every parameter."""
-        if not self.entry.methods:  # no page links to it: both methods, with the usual query parameters
-            return self._sweep("GET") + self._sweep("POST")
-        return self._sweep(self.usual)
+        # A page that posts to itself is swept both ways; one no page links to, too (usual query names).
+        return [case for method in sorted(self.entry.methods or {"GET", "POST"}) for case in self._sweep(method)]
 
     def _sweep(self, method: str) -> list[Case]:
         cases, params, n = [], self.params(method), 0
@@ -446,8 +444,9 @@ class RouteWalk:
             for name, numeric in self.route.numeric.items():
                 bad = st.sampled_from(JUNK_PATH_NUMBERS) if numeric else junk
                 path[name] = draw(bad) if draw(st.integers(0, 3)) == 0 else real[name]
-            other = "POST" if self.usual == "GET" else "GET"
-            method = draw(st.sampled_from([self.usual] * 5 + [other] if self.entry.methods else ["GET", "POST"]))
+            # Mostly the methods the pages use; sometimes the other one (a 405).
+            used = sorted(self.entry.methods) or ["GET", "POST"]
+            method = draw(st.sampled_from(used * 5 + [m for m in ("GET", "POST") if m not in used]))
             pairs = _pairs(draw, self.params(method), self.pool)
             return Case(persona, method, tuple(sorted(path.items())), tuple(pairs), draw(st.booleans()))
 
