@@ -24,7 +24,7 @@ from django.db import connection
 from django.utils import timezone
 
 from leads.models import Enrollment, FollowUp, FollowUpStatus, Lead, LeadStatus
-from leads.tests.factories import make_lead
+from leads.tests.factories import BatchFactory, make_lead
 
 pytestmark = [
     pytest.mark.postgres,
@@ -237,12 +237,14 @@ def test_follow_up_lost_races_convert_one_200_one_409_never_a_500(c, server, pau
     http = requests.Session()
     http.headers["Authorization"] = f"Bearer {token}"
     leads = fresh_leads(c, ROUNDS + 4)
+    # Room for every enrollment of the test (the conftest batch takes 10 children), and for any age.
+    batch = BatchFactory(center=c.center, trainer=c.trainer, capacity=100, min_age_months=0, max_age_months=144)
 
     # One after the other, on twin leads, each order twice: each gives 200 then 409. The winners'
     # times (the faster of two, so a worker's first request does not count) set the sweep below.
     took: dict[int, float] = {}
     for lead, order in zip(leads[:4], ((0, 1), (1, 0)) * 2, strict=True):
-        calls = Requests(token, lead, CONVERT_BODY(http, lead, c.batch))
+        calls = Requests(token, lead, CONVERT_BODY(http, lead, batch))
         codes = []
         for i in order:
             response, seconds = calls.send(i)
@@ -256,7 +258,7 @@ def test_follow_up_lost_races_convert_one_200_one_409_never_a_500(c, server, pau
     low, high = -0.5 * took[1], 0.5 * took[0]
     figures, winners, problems = Counter(), Counter(), []
     for round_no, lead in enumerate(leads[4:], 1):
-        calls = Requests(token, lead, CONVERT_BODY(http, lead, c.batch))
+        calls = Requests(token, lead, CONVERT_BODY(http, lead, batch))
         history_before = lead.status_changes.count()
         patch, convert = calls.race(low + (high - low) * (round_no - 1) / (ROUNDS - 1))
         figures["races"] += 1

@@ -390,7 +390,15 @@ def c(django_db_setup, django_db_blocker):
             admin=UserFactory(username="race_admin", role=Role.CENTER_ADMIN, centers=[center]),
             counselor=UserFactory(username="race_counselor", role=Role.COUNSELOR, centers=[center]),
             trainer=trainer,
-            batch=BatchFactory(center=center, name="TLGC Pre-K Gym", trainer=trainer),
+            # Room for every enrollment the module makes (about 2,000), and for any age.
+            batch=BatchFactory(
+                center=center,
+                name="TLGC Pre-K Gym",
+                trainer=trainer,
+                capacity=30000,
+                min_age_months=0,
+                max_age_months=144,
+            ),
         )
         for user in (staff.admin, staff.counselor, staff.trainer):
             user.works_in(center)  # fill the per-user center cache before two threads read it
