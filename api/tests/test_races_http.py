@@ -1,8 +1,10 @@
 """The follow-up LOST vs convert race through the API, against gunicorn with two workers on PostgreSQL.
 
 Two requests at once on one lead: `PATCH /api/v1/follow-ups/{id}` completing the follow-up as LOST
-(which closes the lead) and `POST /api/v1/leads/{id}/convert`. Each alone is valid; together exactly
-one wins (200) and the other gets the rule's sentence (409), never a 500 (a deadlock surfaces as one).
+(which closes the lead) and the one-step `POST /api/v1/leads/{id}/convert` with the enrollment's
+terms (`batch_id`, `start_date`, `plan`). Each alone is valid; together exactly one wins (200) and
+the other gets the rule's sentence (409), never a 500 (a deadlock surfaces as one), and no
+enrollment is left without a converted lead.
 """
 
 from __future__ import annotations
@@ -131,24 +133,9 @@ def api_token(user) -> str:
 # -- the convert request ------------------------------------------------------------------------------
 
 
-def two_step_convert(http: requests.Session, lead: Lead, batch) -> dict:
-    """Today's flow: POST /enrollments first (before the race), then convert with its id."""
-    response = http.post(
-        f"{BASE}/enrollments",
-        json={"child_id": lead.child_id, "batch_id": batch.pk, "start_date": _today(), "plan": "Weekly"},
-        timeout=30,
-    )
-    assert response.status_code == 201, response.text
-    return {"enrollment_id": response.json()["id"]}
-
-
-def one_step_convert(http: requests.Session, lead: Lead, batch) -> dict:
-    """The one-step convert: the enrollment is created in the conversion's transaction."""
+def convert_body(lead: Lead, batch) -> dict:
+    """The one-step convert: the enrollment is made in the conversion's transaction."""
     return {"batch_id": batch.pk, "start_date": _today(), "plan": "Weekly"}
-
-
-#: The body of POST /leads/{id}/convert. Switch to `one_step_convert` when the API takes it.
-CONVERT_BODY = two_step_convert
 
 
 def _today() -> str:
@@ -234,8 +221,6 @@ def _sentence(response: requests.Response) -> bool:
 @pytest.mark.django_db(transaction=True)
 def test_follow_up_lost_races_convert_one_200_one_409_never_a_500(c, server, pause_after_the_follow_up_lock):
     token = api_token(c.counselor)
-    http = requests.Session()
-    http.headers["Authorization"] = f"Bearer {token}"
     leads = fresh_leads(c, ROUNDS + 4)
     # Room for every enrollment of the test (the conftest batch takes 10 children), and for any age.
     batch = BatchFactory(center=c.center, trainer=c.trainer, capacity=100, min_age_months=0, max_age_months=144)
@@ -244,7 +229,7 @@ def test_follow_up_lost_races_convert_one_200_one_409_never_a_500(c, server, pau
     # times (the faster of two, so a worker's first request does not count) set the sweep below.
     took: dict[int, float] = {}
     for lead, order in zip(leads[:4], ((0, 1), (1, 0)) * 2, strict=True):
-        calls = Requests(token, lead, CONVERT_BODY(http, lead, batch))
+        calls = Requests(token, lead, convert_body(lead, batch))
         codes = []
         for i in order:
             response, seconds = calls.send(i)
@@ -258,7 +243,7 @@ def test_follow_up_lost_races_convert_one_200_one_409_never_a_500(c, server, pau
     low, high = -0.5 * took[1], 0.5 * took[0]
     figures, winners, problems = Counter(), Counter(), []
     for round_no, lead in enumerate(leads[4:], 1):
-        calls = Requests(token, lead, CONVERT_BODY(http, lead, batch))
+        calls = Requests(token, lead, convert_body(lead, batch))
         history_before = lead.status_changes.count()
         patch, convert = calls.race(low + (high - low) * (round_no - 1) / (ROUNDS - 1))
         figures["races"] += 1
@@ -292,17 +277,13 @@ def test_follow_up_lost_races_convert_one_200_one_409_never_a_500(c, server, pau
     orphans = Enrollment.objects.exclude(lead__status=LeadStatus.CONVERTED).count()
     server_log = server.read_text()
     report = (
-        f"{figures['races']} races with {CONVERT_BODY.__name__}: {figures['200']} x 200, {figures['409']} x 409, "
+        f"{figures['races']} races: {figures['200']} x 200, {figures['409']} x 409, "
         f"{figures['5xx']} x 5xx ({server_log.count('DeadlockDetected')} deadlocks in the server log), "
         f"winners {dict(winners)}, {orphans} enrollments without a converted lead; "
         f"alone PATCH {took[0] * 1000:.0f} ms, convert {took[1] * 1000:.0f} ms"
     )
     print(report)
     errors = [line for line in server_log.splitlines() if line.startswith(("Internal Server Error", "django.db"))]
-    assert figures["races"] == ROUNDS and not problems, (
+    assert figures["races"] == ROUNDS and not problems and not orphans, (
         report + "\n" + "\n".join(problems[:5]) + "\nserver log:\n" + "\n".join(errors[:6])
     )
-    if CONVERT_BODY is one_step_convert:
-        # With two steps the enrollment is made in its own request before the race, so each race the
-        # PATCH wins leaves one behind: what the one-step convert is for.
-        assert orphans == 0, report

@@ -79,13 +79,12 @@ def _postponed(x):
 
 
 def _enrolled(x):
-    # As the screens do it: the enrollment is created in the move's transaction, so a refused
-    # conversion leaves no enrollment behind.
-    with transaction.atomic():
-        enrollment = Enrollment.enroll(
-            child=x.lead.child, batch=x.c.batch, start_date=x.today, plan="Weekly", by=x.c.counselor
-        )
-        x.follow_up.complete(outcome=FollowUpOutcome.ENROLLED, enrollment=enrollment, by=x.c.counselor)
+    # As the doors do it: the enrollment is made inside the completion, after the lead's lock.
+    x.follow_up.complete(
+        outcome=FollowUpOutcome.ENROLLED,
+        enroll={"batch": x.c.batch, "start_date": x.today, "plan": "Weekly"},
+        by=x.c.counselor,
+    )
 
 
 def _scheduled_iv(x):
