@@ -100,7 +100,9 @@ class IntroVisit(models.Model):
             raise LifecycleError("This intro visit already has an outcome.")
         with self.lead._transition(OUTCOME_MOVES[outcome], by=by, note=notes):
             visit = type(self).objects.select_for_update().get(pk=self.pk)
-            if visit.outcome or visit.cancelled_at:
+            if visit.cancelled_at:
+                raise LifecycleError("This intro visit was cancelled.")
+            if visit.outcome:
                 raise LifecycleError("This intro visit already has an outcome.")
             visit.outcome = outcome
             visit.outcome_notes = notes.strip()
