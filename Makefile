@@ -16,31 +16,55 @@ for v in 3.13 3.12; do \
 done; exit 1
 endef
 
-.PHONY: run test lint bench screenshots clean
+# The locks pin every package with its hashes, so pip checks each download (hash-checking mode);
+# wheels only: nothing is built on the machine.
+PIP_INSTALL := $(PY) -m pip install --disable-pip-version-check -q --require-hashes --only-binary :all:
+# One stamp per lock: `make run` installs only the app's packages, `make test` adds the tools.
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
+# Options for `make lock`, e.g. LOCK_ARGS=--upgrade or LOCK_ARGS="--upgrade-package django".
+LOCK_ARGS ?=
+# One lock for every platform (--universal) and Python 3.12+, with the hashes of all of a version's files.
+UV_COMPILE = $(VENV)/bin/uv pip compile --universal --python-version 3.12 --generate-hashes --quiet \
+	--custom-compile-command "make lock" $(LOCK_ARGS)
 
-$(VENV)/.installed: requirements.txt
+.PHONY: run test lint lock bench screenshots clean
+
+$(PY):
 	@PYBIN="$$($(find_python))" || { echo "Leads CRM needs Python 3.12 or newer (python3.13 or python3.12 on PATH)." >&2; exit 1; }; \
-	 [ -x $(PY) ] || { echo "Creating $(VENV) with $$PYBIN"; env $$PYBIN -m venv $(VENV); }
-	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	 echo "Creating $(VENV) with $$PYBIN"; env $$PYBIN -m venv $(VENV)
+
+$(RUN_STAMP): requirements.txt | $(PY)
+	$(PIP_INSTALL) -r requirements.txt
 	@touch $@
 
-run: $(VENV)/.installed
+# The dev lock holds the runtime lock's pins too (requirements-dev.in: -c requirements.txt).
+$(DEV_STAMP): requirements-dev.txt requirements.txt | $(PY)
+	$(PIP_INSTALL) -r requirements-dev.txt
+	@touch $@ $(RUN_STAMP)
+
+run: $(RUN_STAMP)
 	DJANGO_DEBUG=1 $(PY) manage.py migrate --no-input -v0
 	DJANGO_DEBUG=1 $(PY) manage.py seed_demo
 	DJANGO_DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
-test: $(VENV)/.installed
+test: $(DEV_STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-lint: $(VENV)/.installed
+lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
 
-bench: $(VENV)/.installed
+# Rewrites both locks from requirements.in and requirements-dev.in (uv comes with the dev lock).
+lock: $(DEV_STAMP)
+	$(UV_COMPILE) requirements.in -o requirements.txt
+	$(UV_COMPILE) requirements-dev.in -o requirements-dev.txt
+
+bench: $(RUN_STAMP)
 	$(PY) manage.py bench
 
-screenshots: $(VENV)/.installed
+screenshots: $(DEV_STAMP)
 	$(PY) scripts/screenshots.py
 
 clean:

@@ -1,5 +1,7 @@
 """Settings for Leads CRM: one file, every deploy-time value read from the environment."""
 
+import os
+import tempfile
 from pathlib import Path
 
 import environ
@@ -84,6 +86,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+    # Tests use a file, not SQLite's shared-cache in-memory database: there the live server's request
+    # threads all shared the test's one connection, and two requests at once (the follow-up page sends
+    # two) failed with "database table is locked". One file per process, so parallel runs don't collide.
+    DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"crm-test-{os.getpid()}.sqlite3")}
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

@@ -35,8 +35,7 @@ def test_admin_changes_the_range_and_clicks_a_funnel_step(page, live_server, c):
     expect(page.locator("#funnel-step-discovery a")).to_have_text("1")
 
     start = (timezone.localdate() - datetime.timedelta(days=365)).isoformat()
-    page.fill("#id_start", start)
-    page.locator("#id_start").dispatch_event("change")
+    page.fill("#id_start", start)  # a date input: fill fires input and change, so one request
     expect(page.locator("#figure-leads")).to_have_text("3")
     expect(page).to_have_url(re.compile(rf"start={start}"))  # the URL reproduces the screen
 
