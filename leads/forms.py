@@ -74,6 +74,18 @@ class CenterChoices:
         return {name: getattr(self, name) for name in getattr(form_class, "needs", ())}
 
 
+def add_verb_errors(form: forms.Form, error, rename: dict[str, str] | None = None) -> None:
+    """Show a model verb's ValidationError next to the fields it names (the rest on top);
+    `rename` maps the verb's keys to the form's where they differ (else the form's ERROR_FIELDS)."""
+    rename = rename if rename is not None else getattr(form, "ERROR_FIELDS", {})
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error.messages)
+        return
+    for key, messages in error.message_dict.items():
+        key = rename.get(key, key)
+        form.add_error(key if key in form.fields else None, messages)
+
+
 def staff_label(user) -> str:
     return f"{user} ({user.get_role_display().lower()})"
 
@@ -343,15 +355,6 @@ class CompleteFollowUpForm(forms.Form):
 
     #: The verb's error keys -> this form's fields.
     ERROR_FIELDS = {"next_follow_up_date": "next_date", "scheduled_date": "next_date", "enrollment": "batch"}
-
-    def add_verb_errors(self, error) -> None:
-        """Show a model ValidationError next to the fields it names (the rest on top)."""
-        if not hasattr(error, "error_dict"):
-            self.add_error(None, error.messages)
-            return
-        for key, messages in error.message_dict.items():
-            key = self.ERROR_FIELDS.get(key, key)
-            self.add_error(key if key in self.fields else None, messages)
 
 
 class ConvertForm(forms.Form):

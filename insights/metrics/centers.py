@@ -10,10 +10,7 @@ DEFINITION = "Each center's funnel for leads created in the range."
 
 
 def read(result: Result) -> dict[int, FunnelCounts]:
-    by_center: dict[int, FunnelCounts] = {}
-    for row in result.center_source:
-        by_center.setdefault(row["center_id"], FunnelCounts()).add(FunnelCounts.from_row(row))
-    return by_center
+    return FunnelCounts.grouped(result.center_source, "center_id")
 
 
 def rows(by_center: dict[int, FunnelCounts], centers: list[Center]) -> list[dict]:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import datetime
 
-from insights import sql
-from insights.metrics.rates import rounded
-from insights.metrics.statement import OVERALL, Part, Result, count, real
+from insights.metrics.durations import days_part, read_days
+from insights.metrics.statement import Part, Result
 
 DEFINITION = (
     "Days from the enquiry to the first follow-up added, intro visit scheduled, or call / "
@@ -17,23 +16,8 @@ DEFINITION = (
 def part(now: datetime.datetime) -> Part:
     # `first_contact_at` is kept by the lifecycle verbs and moved earlier by the taps
     # (`insights.models.ContactAttempt`).
-    return Part(
-        fields=("created_at", "first_contact_at"),
-        per_lead={"first_contact_days": sql.days_between("b.first_contact_at", "b.created_at")},
-        aggregates={
-            OVERALL: {
-                "first_contact_avg_days": real("AVG(first_contact_days)"),
-                "first_contact_median_days": real(sql.median("first_contact_days")),
-                "first_contact_leads": count("first_contact_days"),
-            }
-        },
-    )
+    return days_part("first_contact", "first_contact_at")
 
 
 def read(result: Result) -> dict:
-    row = result.overall
-    return {
-        "avg": rounded(row["first_contact_avg_days"]),
-        "median": rounded(row["first_contact_median_days"]),
-        "n": int(row["first_contact_leads"] or 0),
-    }
+    return read_days(result, "first_contact")

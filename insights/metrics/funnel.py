@@ -75,6 +75,14 @@ class FunnelCounts:
         for f in fields(self):
             setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
+    @classmethod
+    def grouped(cls, rows, key: str) -> dict:
+        """The counts of `rows` (center-and-source rows of the statement) added up per `row[key]`."""
+        groups: dict = {}
+        for row in rows:
+            groups.setdefault(row[key], cls()).add(cls.from_row(row))
+        return groups
+
     @property
     def conversion_rate(self) -> float | None:
         return rate(self.converted, self.leads)

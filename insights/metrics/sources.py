@@ -10,10 +10,7 @@ DEFINITION = "Converted ÷ leads created in the range, by the lead's source."
 
 
 def read(result: Result) -> dict[str, FunnelCounts]:
-    by_source: dict[str, FunnelCounts] = {}
-    for row in result.center_source:
-        by_source.setdefault(row["source"], FunnelCounts()).add(FunnelCounts.from_row(row))
-    return by_source
+    return FunnelCounts.grouped(result.center_source, "source")
 
 
 def rows(by_source: dict[str, FunnelCounts]) -> list[dict]:

@@ -69,6 +69,18 @@ class Batch(models.Model):
             raise ValidationError({"max_age_months": "The maximum age must not be below the minimum age."})
 
 
+def batch_problem(batch: Batch | None, center_id: int, *, missing: str) -> str | None:
+    """Why `batch` cannot take a child of the center (None when it can): the one check for
+    scheduling a trial class and for enrolling."""
+    if batch is None:
+        return missing
+    if batch.center_id != center_id:
+        return "This batch belongs to another center."
+    if not batch.is_active:
+        return "This batch is no longer running."
+    return None
+
+
 class Enrollment(models.Model):
     child = models.ForeignKey("leads.Child", on_delete=models.PROTECT, related_name="enrollments")
     center = models.ForeignKey("accounts.Center", on_delete=models.PROTECT, related_name="enrollments")
@@ -94,12 +106,8 @@ class Enrollment(models.Model):
         """Who may enroll and what the terms may be; ValidationError keyed by field, before any lock."""
         require_permission(by, Action.CONVERT, child.center_id)
         errors: dict[str, str] = {}
-        if batch is None:
-            errors["batch"] = "Choose the batch the child joins."
-        elif batch.center_id != child.center_id:
-            errors["batch"] = "This batch belongs to another center."
-        elif not batch.is_active:
-            errors["batch"] = "This batch is no longer running."
+        if problem := batch_problem(batch, child.center_id, missing="Choose the batch the child joins."):
+            errors["batch"] = problem
         if not isinstance(start_date, datetime.date) or isinstance(start_date, datetime.datetime):
             errors["start_date"] = "Enter the first class date."
         else:

@@ -41,7 +41,7 @@ from leads.lifecycle import (
     plan_move,
     require_permission,
 )
-from leads.models.enrollment import Batch, Enrollment
+from leads.models.enrollment import Batch, Enrollment, batch_problem
 from leads.models.family import Child, FamilyLink, Parent, find_family
 from leads.models.follow_up import FollowUp
 from leads.models.history import LeadStatusChange
@@ -427,12 +427,8 @@ class Lead(models.Model):
         by: User,
     ) -> IntroVisit:
         errors: dict[str, str] = {}
-        if batch is None:
-            errors["batch"] = "Choose the batch the child will try."
-        elif batch.center_id != self.center_id:
-            errors["batch"] = "This batch belongs to another center."
-        elif not batch.is_active:
-            errors["batch"] = "This batch is no longer running."
+        if problem := batch_problem(batch, self.center_id, missing="Choose the batch the child will try."):
+            errors["batch"] = problem
         trainer = trainer or (batch.trainer if batch is not None else None)
         if trainer is not None and (trainer.role != "TRAINER" or not trainer.works_in(self.center_id)):
             errors["trainer"] = "Choose a trainer of this center."

@@ -299,8 +299,7 @@ def move(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         if form is None:
             return _refused(request, lead, " ".join(error.messages), status=400)
-        for name, errors in error.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
+        forms.add_verb_errors(form, error)
         return _form_response(request, lead, board_move, form, status=400)
     except PermissionDenied as error:
         return _refused(request, lead, str(error) or "You may not move this lead.", status=403)

@@ -23,7 +23,7 @@ from accounts.models import Action, Center, User
 from leads.access import get_follow_up_for_user, require_action
 from leads.centers import current_center, user_centers
 from leads.context_processors import Nav
-from leads.forms import CenterChoices, CompleteFollowUpForm
+from leads.forms import CenterChoices, CompleteFollowUpForm, add_verb_errors
 from leads.models import (
     FamilyLink,
     FollowUp,
@@ -224,7 +224,7 @@ def complete(request: HttpRequest, pk: int) -> HttpResponse:
         form.add_error(None, str(error))  # the lead's rules refuse this outcome: the row stays, says why
         return _row_response(request, follow_up, form, status=200 if request.htmx else 409)
     except ValidationError as error:
-        form.add_verb_errors(error)
+        add_verb_errors(form, error)
         return _row_response(request, follow_up, form, status=200 if request.htmx else 400)
     outcome = FollowUpOutcome(form.cleaned_data["outcome"]).label.lower()
     return _done(request, follow_up, f"Follow-up for {follow_up.lead.child} recorded: {outcome}.")

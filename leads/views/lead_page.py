@@ -361,16 +361,6 @@ def _perform(request: HttpRequest, lead: Lead, work: Callable[[], None]) -> None
         Lead.objects.filter(pk=lead.pk).update(updated_at=timezone.now())
 
 
-def _add_errors(form: django_forms.Form, error: ValidationError, rename: dict | None = None) -> None:
-    rename = rename or {}
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error.messages)
-        return
-    for key, messages_ in error.message_dict.items():
-        key = rename.get(key, key)
-        form.add_error(key if key in form.fields else None, messages_)
-
-
 def _respond(
     request: HttpRequest,
     lead: Lead,
@@ -380,7 +370,6 @@ def _respond(
     work: Callable[[], None],
     event: str,
     done: str,
-    rename: dict | None = None,
 ) -> HttpResponse:
     """Validate, act once, and answer: fragment + event for HTMX, redirect otherwise."""
     pk = lead.pk
@@ -395,7 +384,7 @@ def _respond(
                 return redirect("leads:lead_detail", pk=pk)
             return _render_page(request, _load(request, pk), notice=notice)
         except ValidationError as error:
-            _add_errors(form, error, rename)
+            forms.add_verb_errors(form, error)
         except LifecycleError as error:
             form.add_error(None, str(error))
         else:
@@ -480,7 +469,6 @@ def follow_up_action(request: HttpRequest, pk: int, follow_up_pk: int, name: str
         raise Http404("No such follow-up on this lead.")
     user = request.user
     prefix = f"fu{follow_up.pk}-{name}"
-    rename = {}
     if name in ("complete", "postpone"):
         outcomes = COMPLETE_OUTCOMES if name == "complete" else [FollowUpOutcome.POSTPONED]
         form = forms.CompleteFollowUpForm(
@@ -489,7 +477,6 @@ def follow_up_action(request: HttpRequest, pk: int, follow_up_pk: int, name: str
             outcomes=outcomes,
             **CenterChoices(lead.center).form_kwargs(forms.CompleteFollowUpForm),
         )
-        rename = form.ERROR_FIELDS
 
         def work(lead, data):
             follow_up.complete(**form.complete_kwargs(), by=user)
@@ -505,4 +492,4 @@ def follow_up_action(request: HttpRequest, pk: int, follow_up_pk: int, name: str
     else:
         raise Http404
     with timezone.override(lead.center.tzinfo):
-        return _respond(request, lead, form=form, key=prefix, work=work, event="followUpDone", done=done, rename=rename)
+        return _respond(request, lead, form=form, key=prefix, work=work, event="followUpDone", done=done)
