@@ -257,14 +257,26 @@ class StatusChangeOut(Schema):
 
 
 class IntroVisitIn(Schema):
-    scheduled_at: Moment = Field(description="ISO 8601; without an offset it is read in the center's timezone.")
+    scheduled_at: Moment = Field(
+        description="One of the batch's sessions (GET /batches/{id}/sessions); ISO 8601, without an offset "
+        "it is read in the center's timezone."
+    )
     batch_id: Id
     trainer_user_id: Id | None = Field(None, description="Defaults to the batch's trainer.")
     notes: Text(4000) = ""
+    override_age_band: bool = Field(
+        False, description="Book a child outside the batch's age band (center and super admins only; noted)."
+    )
 
 
 class IntroVisitUpdateIn(Schema):
-    outcome: IVOutcome
+    outcome: IVOutcome | None = None
+    # Rescheduling a visit without an outcome (see `_reschedule` in api/routers/intro_visits.py).
+    scheduled_at: Moment | None = Field(None, description="Reschedule: another session of the batch.")
+    batch_id: Id | None = Field(None, description="Reschedule into another batch (with `scheduled_at`).")
+    trainer_user_id: Id | None = Field(None, description="Reschedule: another trainer.")
+    override_age_band: bool = False
+    notes: Text(4000) = ""
     attended_at: Moment | None = Field(None, description="Defaults to now (or the visit time); empty for NO_SHOW.")
     outcome_notes: Text(4000) = ""
 
@@ -451,6 +463,36 @@ class BatchOut(Schema):
     @staticmethod
     def resolve_start_time(obj) -> str:
         return obj.start_time.isoformat(timespec="seconds")
+
+
+class SessionOut(Schema):
+    batch_id: int
+    starts_at: datetime.datetime = Field(description="In the center's timezone.")
+    ends_at: datetime.datetime
+    capacity: int
+    enrolled: int
+    booked: int = Field(description="Intro visits booked for this session (not cancelled).")
+    free_seats: int
+
+    @staticmethod
+    def resolve_batch_id(obj) -> int:
+        return obj.batch.pk
+
+    @staticmethod
+    def resolve_ends_at(obj):
+        return obj.starts_at + datetime.timedelta(minutes=obj.batch.duration_minutes)
+
+    @staticmethod
+    def resolve_capacity(obj) -> int:
+        return obj.batch.capacity
+
+    @staticmethod
+    def resolve_free_seats(obj) -> int:
+        return obj.free
+
+
+class CancelVisitIn(Schema):
+    reason: Text(500, 1)
 
 
 class UserOut(Schema):

@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from leads import params  # dates within 2000-2100
 from leads.models import Batch, ClosedReason, FollowUpOutcome, Gender, IVOutcome, LeadSource, ParentExpectation
+from leads.models.enrollment import Session, sessions_of
 from leads.phones import normalize_phone
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -43,8 +44,22 @@ class ObjectChoiceField(forms.ChoiceField):
 class CenterChoices:
     """The center's people and batches for the forms' choice lists: one query each, when needed."""
 
-    def __init__(self, center):
+    def __init__(self, center, user: User | None = None):
         self.center = center
+        self.user = user
+
+    @property
+    def may_override_age_band(self) -> bool:
+        """Only a center admin (or super admin) books a child outside a batch's age band."""
+        from accounts.models import Action
+
+        return self.user is not None and self.user.may(Action.MANAGE_CENTER)
+
+    @cached_property
+    def sessions(self) -> list[tuple[Batch, list[Session]]]:
+        """Each active batch with its next sessions and their free seats (one more query)."""
+        by_batch = sessions_of(self.batches)
+        return [(batch, by_batch[batch.pk]) for batch in self.batches]
 
     @cached_property
     def people(self) -> list[User]:
@@ -202,23 +217,89 @@ class DiscoveryForm(forms.Form):
     discovery_notes = forms.CharField(label="Discovery notes", required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class ScheduleVisitForm(forms.Form):
-    """`lead.schedule_intro_visit`."""
+class SessionChoiceField(forms.ChoiceField):
+    """A choice among the batches' coming sessions, grouped by batch ("Tiny Tumblers · 2 y to 3 y"
+    then "Sat 5 Dec, 4:00 PM · 3 seats free"); cleans to `(batch, starts_at)`. A session of a known
+    batch that is no longer offered (the page was open a while) is passed on: the verb names the rule."""
 
-    needs = ("batches", "trainers")
-    batch = ObjectChoiceField(label="Batch", empty_label="Choose a batch", label_from=batch_label)
-    trainer = ObjectChoiceField(label="Trainer", required=False, empty_label="The batch's trainer")
-    scheduled_at = params.DateTimeField(label="Date and time", widget=DATETIME)
-    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    def __init__(self, *, sessions=(), **kwargs):
+        self.batches = {str(batch.pk): batch for batch, _ in sessions}
+        choices = [("", "Choose a session")] + [
+            (f"{batch.name} · {batch.age_band}", [(s.value, s.label) for s in batch_sessions])
+            for batch, batch_sessions in sessions
+        ]
+        kwargs.setdefault("label", "Session")
+        super().__init__(choices=choices, **kwargs)
 
-    def __init__(self, *args, batches=(), trainers=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["batch"] = ObjectChoiceField(
-            objects=batches, label="Batch", empty_label="Choose a batch", label_from=batch_label
-        )
+    def _parse(self, value: str) -> tuple[Batch, datetime.datetime] | None:
+        batch_pk, _, at = (value or "").partition("|")
+        batch = self.batches.get(batch_pk)
+        try:
+            starts_at = datetime.datetime.fromisoformat(at)
+        except ValueError:
+            return None
+        if batch is None or timezone.is_naive(starts_at) or not 2000 <= starts_at.year <= 2100:
+            return None
+        return batch, starts_at
+
+    def valid_value(self, value) -> bool:
+        return self._parse(str(value)) is not None
+
+    def clean(self, value):
+        value = super().clean(value)
+        return self._parse(value) if value else None
+
+
+class SessionFormMixin:
+    """The session picker and, for those who may use it, the age-band override: what booking and
+    rebooking a visit ask for. `clean` hands the verb `batch` and `scheduled_at`."""
+
+    ERROR_FIELDS = {"batch": "session", "scheduled_at": "session"}
+
+    def add_session_fields(self, sessions, trainers, may_override: bool, *, required: bool = True) -> None:
+        self.fields["session"] = SessionChoiceField(sessions=sessions, required=required)
         self.fields["trainer"] = ObjectChoiceField(
             objects=trainers, label="Trainer", required=False, empty_label="The batch's trainer"
         )
+        if may_override:
+            self.fields["override_age_band"] = forms.BooleanField(
+                required=False,
+                label="Book even if the child is outside the batch's age band",
+                help_text="Center admins only; the history notes the override.",
+            )
+
+    def session_data(self, data: dict) -> dict:
+        session = data.get("session")
+        data["batch"], data["scheduled_at"] = session if session else (None, None)
+        data.setdefault("override_age_band", False)
+        return data
+
+
+class ScheduleVisitForm(SessionFormMixin, forms.Form):
+    """`lead.schedule_intro_visit`: one of the batches' next sessions, never a free date-time."""
+
+    needs = ("sessions", "trainers", "may_override_age_band")
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, sessions=(), trainers=(), may_override_age_band=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_session_fields(sessions, trainers, may_override_age_band)
+        self.order_fields(["session", "trainer", "override_age_band", "notes"])
+
+    def clean(self) -> dict[str, Any]:
+        return self.session_data(super().clean())
+
+
+class RescheduleVisitForm(ScheduleVisitForm):
+    """`intro_visit.reschedule`: another session, the same rules."""
+
+
+class CancelVisitForm(forms.Form):
+    """`intro_visit.cancel`."""
+
+    reason = forms.CharField(
+        label="Why is the visit cancelled?", max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class OutcomeForm(forms.Form):
@@ -252,11 +333,11 @@ class FollowUpForm(forms.Form):
         )
 
 
-class CompleteFollowUpForm(forms.Form):
+class CompleteFollowUpForm(SessionFormMixin, forms.Form):
     """`follow_up.complete`: one form for every outcome; `clean` asks only for the chosen outcome's
     fields (the model verb checks them again, with the same sentences)."""
 
-    needs = ("batches", "trainers")
+    needs = ("batches", "trainers", "sessions", "may_override_age_band")
     LABELS = {
         FollowUpOutcome.ENROLLED: "Enrolling: convert now",
         FollowUpOutcome.SCHEDULED_IV: "Booked an intro visit",
@@ -274,9 +355,7 @@ class CompleteFollowUpForm(forms.Form):
     reason = forms.CharField(required=False, max_length=500, label="Why are they not joining?")
     # SCHEDULED_IV and ENROLLED
     batch = ObjectChoiceField(label="Batch", required=False)
-    # SCHEDULED_IV
-    trainer = ObjectChoiceField(label="Trainer", required=False)
-    scheduled_at = params.DateTimeField(required=False, widget=DATETIME, label="Visit date and time")
+    # SCHEDULED_IV: session, trainer, override_age_band (added in __init__)
     # ENROLLED
     start_date = params.DateField(required=False, widget=DATE, label="First class")
     plan = forms.CharField(required=False, max_length=80, label="Plan", help_text="e.g. Weekly, 3 months")
@@ -284,31 +363,35 @@ class CompleteFollowUpForm(forms.Form):
     REQUIRED = {
         FollowUpOutcome.POSTPONED: {"next_date": "Pick the date of the next follow-up."},
         FollowUpOutcome.LOST: {"reason": "Say why the family is not joining."},
-        FollowUpOutcome.SCHEDULED_IV: {
-            "batch": "Choose the batch the child will try.",
-            "scheduled_at": "Enter the date and time of the visit.",
-        },
+        FollowUpOutcome.SCHEDULED_IV: {"session": "Choose the session the child will try."},
         FollowUpOutcome.ENROLLED: {"batch": "Choose the batch.", "start_date": "Enter the first class date."},
     }
     #: Which fields each outcome shows: (CSS classes of the outcomes that show them, fields).
     GROUPS = (
         ("of-POSTPONED", ["next_date"]),
         ("of-LOST", ["category", "reason"]),
-        ("of-SCHEDULED_IV of-ENROLLED", ["batch"]),
-        ("of-SCHEDULED_IV", ["trainer", "scheduled_at"]),
+        ("of-ENROLLED", ["batch"]),
+        ("of-SCHEDULED_IV", ["session", "trainer", "override_age_band"]),
         ("of-ENROLLED", ["start_date", "plan"]),
     )
 
-    def __init__(self, *args, batches=(), trainers=(), outcomes: list[str] | None = None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        batches=(),
+        trainers=(),
+        sessions=(),
+        may_override_age_band=False,
+        outcomes: list[str] | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         outcomes = outcomes or list(self.LABELS)
         self.fields["outcome"].choices = [(value, self.LABELS[value]) for value in outcomes]
         self.fields["batch"] = ObjectChoiceField(
             objects=batches, label="Batch", required=False, empty_label="Choose a batch", label_from=batch_label
         )
-        self.fields["trainer"] = ObjectChoiceField(
-            objects=trainers, label="Trainer", required=False, empty_label="The batch's trainer"
-        )
+        self.add_session_fields(sessions, trainers, may_override_age_band, required=False)
         self.only_outcome = outcomes[0] if len(outcomes) == 1 else None
         if self.only_outcome:  # a form for one outcome (the lead page's "Postpone")
             self.fields["outcome"].initial = self.only_outcome
@@ -343,18 +426,25 @@ class CompleteFollowUpForm(forms.Form):
             kwargs["reason"] = data["reason"]
             kwargs["category"] = data.get("category") or ClosedReason.OTHER
         elif outcome == FollowUpOutcome.SCHEDULED_IV:
+            batch, scheduled_at = data["session"]
             kwargs["intro_visit"] = {
-                "scheduled_at": data["scheduled_at"],
-                "batch": data["batch"],
+                "scheduled_at": scheduled_at,
+                "batch": batch,
                 "trainer": data.get("trainer"),
                 "notes": data.get("notes", ""),
+                "override_age_band": data.get("override_age_band", False),
             }
         elif outcome == FollowUpOutcome.ENROLLED:
             kwargs["enroll"] = {"batch": data["batch"], "start_date": data["start_date"], "plan": data.get("plan", "")}
         return kwargs
 
-    #: The verb's error keys -> this form's fields.
-    ERROR_FIELDS = {"next_follow_up_date": "next_date", "scheduled_date": "next_date", "enrollment": "batch"}
+    @property
+    def ERROR_FIELDS(self) -> dict[str, str]:  # noqa: N802  (the name add_verb_errors reads)
+        """The verb's error keys -> this form's fields (a visit's batch and time are its session)."""
+        fields = {"next_follow_up_date": "next_date", "scheduled_date": "next_date", "enrollment": "batch"}
+        if (getattr(self, "cleaned_data", None) or {}).get("outcome") == FollowUpOutcome.SCHEDULED_IV:
+            fields |= {"batch": "session", "scheduled_at": "session"}
+        return fields
 
 
 class ConvertForm(forms.Form):

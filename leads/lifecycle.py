@@ -112,6 +112,8 @@ class Move(models.TextChoices):
     CREATE_ENQUIRY = "create_enquiry", "Enquiry received"
     COMPLETE_DISCOVERY = "complete_discovery", "Discovery completed"
     SCHEDULE_INTRO_VISIT = "schedule_intro_visit", "Intro visit scheduled"
+    RESCHEDULE_INTRO_VISIT = "reschedule_intro_visit", "Intro visit rescheduled"
+    CANCEL_INTRO_VISIT = "cancel_intro_visit", "Intro visit cancelled"
     RECORD_ENROLL_NOW = "record_enroll_now", "Intro visit: interested, enroll now"
     RECORD_ENROLL_LATER = "record_enroll_later", "Intro visit: interested, enroll later"
     RECORD_NOT_INTERESTED = "record_not_interested", "Intro visit: not interested"
@@ -141,6 +143,10 @@ TRANSITIONS: dict[str, dict[str, str]] = {
         S.IV_NO_SHOW: S.IV_SCHEDULED,
         S.FOLLOW_UP_PENDING: S.IV_SCHEDULED,
     },
+    # Another session (same rules as booking); the lead stays where it is.
+    Move.RESCHEDULE_INTRO_VISIT: {S.IV_SCHEDULED: S.IV_SCHEDULED},
+    # The visit is off: the lead goes back to the follow-up queue (a follow-up is added with it).
+    Move.CANCEL_INTRO_VISIT: {S.IV_SCHEDULED: S.FOLLOW_UP_PENDING},
     Move.RECORD_ENROLL_NOW: {S.IV_SCHEDULED: S.IV_COMPLETED},
     Move.RECORD_ENROLL_LATER: {S.IV_SCHEDULED: S.FOLLOW_UP_PENDING},
     Move.RECORD_NOT_INTERESTED: {S.IV_SCHEDULED: S.FOLLOW_UP_PENDING},
@@ -200,6 +206,8 @@ MOVE_PERMISSION: dict[str, str] = {
     Move.CREATE_ENQUIRY: Action.CREATE_ENQUIRY,
     Move.COMPLETE_DISCOVERY: Action.MANAGE_LEAD,
     Move.SCHEDULE_INTRO_VISIT: Action.SCHEDULE_VISIT,
+    Move.RESCHEDULE_INTRO_VISIT: Action.SCHEDULE_VISIT,
+    Move.CANCEL_INTRO_VISIT: Action.SCHEDULE_VISIT,
     Move.RECORD_ENROLL_NOW: Action.RECORD_OUTCOME,
     Move.RECORD_ENROLL_LATER: Action.RECORD_OUTCOME,
     Move.RECORD_NOT_INTERESTED: Action.RECORD_OUTCOME,
@@ -228,6 +236,8 @@ _STATUS_SUBJECT = {
 _MOVE_PHRASE = {
     Move.COMPLETE_DISCOVERY: "have its discovery updated",
     Move.SCHEDULE_INTRO_VISIT: "be scheduled for an intro visit",
+    Move.RESCHEDULE_INTRO_VISIT: "have an intro visit rescheduled",
+    Move.CANCEL_INTRO_VISIT: "have an intro visit cancelled",
     Move.RECORD_ENROLL_NOW: "have an intro-visit outcome recorded",
     Move.RECORD_ENROLL_LATER: "have an intro-visit outcome recorded",
     Move.RECORD_NOT_INTERESTED: "have an intro-visit outcome recorded",
@@ -245,6 +255,14 @@ ENROLLED_NEEDS_ENROLLMENT = "An enrolled family is converted: choose the batch a
 START_TOO_EARLY = "The first class is more than two months ago: check the date."
 START_TOO_LATE = "The first class is more than a year away: check the date."
 BATCH_FULL = "{batch} is full ({capacity} children): choose another batch."
+SESSION_FULL = "That session is full ({capacity} children): choose another session."
+VISIT_TOO_LATE = "The visit is more than a year away: choose a nearer session."
+NOT_A_SESSION = "{batch} meets on {weekday}s at {time}: choose one of its next sessions: {sessions}."
+OUTSIDE_AGE_BAND = "{batch} is for children aged {band}; {child} will be {age} at the session."
+AGE_BAND_OVERRIDE_ONLY_ADMINS = "Only a center admin may book a child outside the batch's age band."
+AGE_BAND_OVERRIDDEN = "Age band overridden: {child} will be {age}; {batch} is for {band}."
+VISIT_NOT_OPEN = "This intro visit is {state}: it can no longer be changed."
+CANCEL_NEEDS_REASON = "Say why the visit is cancelled."
 
 
 def allowed_moves(status: str) -> list[str]:

@@ -27,6 +27,11 @@ urlpatterns = [
     path("leads/<id:pk>/note/", lead_page.lead_action, {"name": "note"}, name="lead_note"),
     path("leads/<id:pk>/visits/<id:visit_pk>/outcome/", lead_page.visit_outcome, name="visit_outcome"),
     path(
+        "leads/<id:pk>/visits/<id:visit_pk>/<str:name>/",
+        lead_page.visit_action,
+        name="visit_action",
+    ),
+    path(
         "leads/<id:pk>/follow-ups/<id:follow_up_pk>/<str:name>/",
         lead_page.follow_up_action,
         name="follow_up_action",

@@ -11,9 +11,9 @@ from ninja import Query, Router, Status
 
 from accounts.models import Action, User
 from api import references
-from api.errors import renamed
+from api.errors import invalid, renamed
 from api.routers.common import path_id, responses
-from api.schemas import MAX_ID, Day, IntroVisitIn, IntroVisitOut, IntroVisitUpdateIn, aware
+from api.schemas import MAX_ID, CancelVisitIn, Day, IntroVisitIn, IntroVisitOut, IntroVisitUpdateIn, aware
 from leads.access import get_intro_visit_for_user, get_lead_for_user
 from leads.models import IntroVisit
 
@@ -41,6 +41,7 @@ def schedule_intro_visit(request: HttpRequest, lead_id: int, payload: IntroVisit
         batch=references.batch(user, payload.batch_id),
         trainer=references.staff(user, payload.trainer_user_id, "trainer_user_id"),
         notes=payload.notes,
+        override_age_band=payload.override_age_band,
         by=user,
     )
     visit.lead = lead
@@ -48,13 +49,21 @@ def schedule_intro_visit(request: HttpRequest, lead_id: int, payload: IntroVisit
 
 
 @router.patch(
-    "/intro-visits/{iv_id}", response=responses({200: IntroVisitOut}), summary="Record an intro visit's outcome"
+    "/intro-visits/{iv_id}",
+    response=responses({200: IntroVisitOut}),
+    summary="Record an intro visit's outcome, or reschedule it",
 )
 def update_intro_visit(request: HttpRequest, iv_id: int, payload: IntroVisitUpdateIn):
     """Attendance and outcome; the lead moves as the lifecycle says: INTERESTED_ENROLL_NOW ->
-    IV_COMPLETED, INTERESTED_ENROLL_LATER and NOT_INTERESTED -> FOLLOW_UP_PENDING, NO_SHOW -> IV_NO_SHOW."""
+    IV_COMPLETED, INTERESTED_ENROLL_LATER and NOT_INTERESTED -> FOLLOW_UP_PENDING, NO_SHOW -> IV_NO_SHOW.
+    With `scheduled_at`, `batch_id` or `trainer_user_id` on a visit without an outcome, reschedules it
+    (another session, the booking's rules; the lead stays IV_SCHEDULED)."""
+    if _reschedules(payload):
+        return _reschedule(request, iv_id, payload)
     user = request.auth
     visit = get_intro_visit_for_user(user, path_id(iv_id, "intro visit"), action=Action.RECORD_OUTCOME)
+    if payload.outcome is None:
+        raise invalid("outcome", "Send the outcome (or scheduled_at / batch_id / trainer_user_id to reschedule).")
     with renamed({"notes": "outcome_notes"}):
         visit.record_outcome(
             outcome=payload.outcome,
@@ -62,6 +71,46 @@ def update_intro_visit(request: HttpRequest, iv_id: int, payload: IntroVisitUpda
             attended_at=aware(payload.attended_at, visit.lead.center),
             by=user,
         )
+    return visit
+
+
+# -- rescheduling and cancelling (counselors, admins) ------------------------------------------------
+
+
+def _reschedules(payload: IntroVisitUpdateIn) -> bool:
+    return any(value is not None for value in (payload.scheduled_at, payload.batch_id, payload.trainer_user_id))
+
+
+def _reschedule(request: HttpRequest, iv_id: int, payload: IntroVisitUpdateIn) -> IntroVisit:
+    """PATCH /intro-visits/{id} with scheduled_at / batch_id / trainer_user_id: `visit.reschedule`."""
+    user = request.auth
+    visit = get_intro_visit_for_user(user, path_id(iv_id, "intro visit"), action=Action.SCHEDULE_VISIT)
+    if payload.outcome is not None or payload.attended_at is not None:
+        raise invalid("outcome", "Reschedule or record the outcome, one at a time.")
+    batch = references.batch(user, payload.batch_id) if payload.batch_id else visit.batch
+    scheduled_at = aware(payload.scheduled_at, visit.lead.center)
+    if scheduled_at is None:
+        if payload.batch_id and payload.batch_id != visit.batch_id:
+            raise invalid("scheduled_at", "Choose the session of the new batch (GET /api/v1/batches/{id}/sessions).")
+        scheduled_at = visit.scheduled_at  # only the trainer changes
+    visit.reschedule(
+        scheduled_at=scheduled_at,
+        batch=batch,
+        trainer=references.staff(user, payload.trainer_user_id, "trainer_user_id"),
+        override_age_band=payload.override_age_band,
+        notes=payload.notes,
+        by=user,
+    )
+    return visit
+
+
+@router.post("/intro-visits/{iv_id}/cancel", response=responses({200: IntroVisitOut}), summary="Cancel an intro visit")
+def cancel_intro_visit(request: HttpRequest, iv_id: int, payload: CancelVisitIn):
+    """Calls the visit off with a reason: the lead goes back to FOLLOW_UP_PENDING with a follow-up
+    due the next working day (every day but Sunday, in the center's calendar)."""
+    user = request.auth
+    visit = get_intro_visit_for_user(user, path_id(iv_id, "intro visit"), action=Action.SCHEDULE_VISIT)
+    visit.cancel(reason=payload.reason, by=user)
     return visit
 
 

@@ -8,10 +8,11 @@ from ninja import Query, Router, Status
 from accounts.models import Action, Role, User
 from api import references
 from api.errors import renamed
-from api.routers.common import responses
-from api.schemas import MAX_ID, BatchOut, EnrollmentIn, EnrollmentOut, UserOut
-from leads.access import require_action
+from api.routers.common import path_id, responses
+from api.schemas import MAX_ID, BatchOut, EnrollmentIn, EnrollmentOut, SessionOut, UserOut
+from leads.access import get_batch_for_user, require_action
 from leads.models import Batch
+from leads.models.enrollment import SESSIONS_OFFERED
 
 router = Router(tags=["reference"])
 
@@ -29,6 +30,23 @@ def list_batches(
     if not include_inactive:
         batches = batches.filter(is_active=True)
     return list(batches)
+
+
+@router.get(
+    "/batches/{batch_id}/sessions", response=responses({200: list[SessionOut]}), summary="List a batch's sessions"
+)
+def list_batch_sessions(
+    request: HttpRequest,
+    batch_id: int,
+    count: int = Query(SESSIONS_OFFERED, ge=1, le=52, description="How many coming sessions (at most 52)."),
+):
+    """The batch's coming sessions (its weekday and start time in the center's timezone), each with
+    its free seats: capacity minus enrolled children minus intro visits booked for it. An intro
+    visit is booked at one of these `starts_at`."""
+    user = request.auth
+    require_action(user, Action.VIEW_LEADS)
+    batch = get_batch_for_user(user, path_id(batch_id, "batch"), action=Action.VIEW_LEADS)
+    return batch.next_sessions(count)
 
 
 @router.get("/users", response=responses({200: list[UserOut]}), summary="List staff")

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from accounts.models import Action
@@ -16,6 +19,10 @@ from leads.models.family import FamilyQuerySet
 #: How far from the center's today a first class may be (a late-recorded join, or a booking ahead).
 START_DATE_PAST = datetime.timedelta(days=60)
 START_DATE_FUTURE = datetime.timedelta(days=365)
+#: How many coming sessions of a batch the scheduling forms offer (the API's default too).
+SESSIONS_OFFERED = 6
+#: How far ahead an intro visit may be booked.
+VISIT_HORIZON = datetime.timedelta(days=365)
 
 
 class Weekday(models.IntegerChoices):
@@ -62,11 +69,133 @@ class Batch(models.Model):
     def __str__(self) -> str:
         return f"{self.name} · {self.get_weekday_display()[:3]} {self.start_time:%H:%M}"
 
+    # -- sessions: the batch's weekday and start time, in the center's time zone -----------------
+
+    @property
+    def age_band(self) -> str:
+        """`2 y to 3 y 6 m`: the ages the batch is for."""
+        return f"{months_label(self.min_age_months)} to {months_label(self.max_age_months)}"
+
+    def session_starts(self, *, after: datetime.datetime, count: int) -> list[datetime.datetime]:
+        """The start times (aware, in the center's time zone) of the next `count` sessions after `after`."""
+        tz = self.center.tzinfo
+        day = timezone.localtime(after, tz).date()
+        day += datetime.timedelta(days=(self.weekday - day.weekday()) % 7)
+        starts: list[datetime.datetime] = []
+        while len(starts) < count:
+            start = datetime.datetime.combine(day, self.start_time, tzinfo=tz)
+            if start > after:
+                starts.append(start)
+            day += datetime.timedelta(days=7)
+        return starts
+
+    def is_session(self, at: datetime.datetime) -> bool:
+        """Whether `at` is the start of one of this batch's sessions (its weekday, its time)."""
+        local = timezone.localtime(at, self.center.tzinfo)
+        return local.weekday() == self.weekday and local.time().replace(tzinfo=None) == self.start_time
+
+    def next_sessions(self, count: int = SESSIONS_OFFERED, *, now: datetime.datetime | None = None) -> list[Session]:
+        """The next `count` sessions from now, each with its free seats (two queries)."""
+        return sessions_of([self], count=count, now=now)[self.pk]
+
+    def seats_taken(self, starts_at: datetime.datetime, *, exclude_visit_id: int | None = None) -> int:
+        """Children enrolled in the batch plus visits booked (not cancelled) for the session at `starts_at`."""
+        from leads.models.intro_visit import IntroVisit
+
+        visits = IntroVisit.objects.filter(batch=self, scheduled_at=starts_at, cancelled_at__isnull=True)
+        if exclude_visit_id is not None:
+            visits = visits.exclude(pk=exclude_visit_id)
+        return Enrollment.objects.filter(batch=self).count() + visits.count()
+
     def clean(self) -> None:
         if self.trainer_id and self.center_id and not self.trainer.works_in(self.center_id):
             raise ValidationError({"trainer": "This trainer does not work in the batch's center."})
         if self.min_age_months > self.max_age_months:
             raise ValidationError({"max_age_months": "The maximum age must not be below the minimum age."})
+
+
+def months_label(months: int) -> str:
+    """An age in months as people say it: `8 m`, `2 y`, `3 y 6 m`."""
+    years, rest = divmod(months, 12)
+    if not years:
+        return f"{rest} m"
+    return f"{years} y {rest} m" if rest else f"{years} y"
+
+
+@dataclass(frozen=True)
+class Session:
+    """One meeting of a batch: when it starts and how many seats are left."""
+
+    batch: Batch
+    starts_at: datetime.datetime  # aware, in the center's time zone
+    enrolled: int
+    booked: int  # intro visits booked for this session, not cancelled
+
+    @property
+    def free(self) -> int:
+        return max(self.batch.capacity - self.enrolled - self.booked, 0)
+
+    @property
+    def value(self) -> str:
+        """How a form names the session: `<batch id>|<ISO start>`."""
+        return f"{self.batch.pk}|{self.starts_at.isoformat()}"
+
+    @property
+    def label(self) -> str:
+        """`Sat 5 Dec, 4:00 PM · 3 seats free` (the batch's name is the group's)."""
+        seats = "full" if not self.free else f"{self.free} seat{'s' if self.free != 1 else ''} free"
+        return f"{session_time(self.starts_at)} · {seats}"
+
+
+def session_time(at: datetime.datetime) -> str:
+    """`Sat 5 Dec, 4:00 PM` (with the year when not this year), as `at`'s time zone reads it."""
+    from django.utils.dateformat import format as date_format
+
+    from leads.templatetags.crm import DATETIME_FORMAT, _with_year
+
+    return date_format(at, _with_year(at.date(), DATETIME_FORMAT))
+
+
+def sessions_of(
+    batches: Iterable[Batch], *, count: int = SESSIONS_OFFERED, now: datetime.datetime | None = None
+) -> dict[int, list[Session]]:
+    """The next `count` sessions of each batch, by batch id, with free seats: two queries for any
+    number of batches (enrollments per batch; visits booked per batch and start time)."""
+    from leads.models.intro_visit import IntroVisit
+
+    batches = list(batches)
+    now = now or timezone.now()
+    starts = {batch.pk: batch.session_starts(after=now, count=count) for batch in batches}
+    if not batches:
+        return {}
+    if all(hasattr(batch, "enrolled") for batch in batches):  # annotated already (CenterChoices)
+        enrolled = {batch.pk: batch.enrolled for batch in batches}
+    else:
+        enrolled = dict(
+            Enrollment.objects.filter(batch__in=batches)
+            .order_by()
+            .values_list("batch")
+            .annotate(n=Count("pk"))
+            .values_list("batch", "n")
+        )
+    last = max(start for times in starts.values() for start in times) if count else now
+    booked = {
+        (batch_id, at): n
+        for batch_id, at, n in IntroVisit.objects.filter(
+            batch__in=batches, cancelled_at__isnull=True, scheduled_at__gt=now, scheduled_at__lte=last
+        )
+        .order_by()
+        .values_list("batch", "scheduled_at")
+        .annotate(n=Count("pk"))
+        .values_list("batch", "scheduled_at", "n")
+    }
+    return {
+        batch.pk: [
+            Session(batch, start, enrolled.get(batch.pk, 0), booked.get((batch.pk, start), 0))
+            for start in starts[batch.pk]
+        ]
+        for batch in batches
+    }
 
 
 def batch_problem(batch: Batch | None, center_id: int, *, missing: str) -> str | None:

@@ -6,15 +6,33 @@ import datetime
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.db import models
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
 from django.utils import timezone
 
-from accounts.models import CenterScopedQuerySet
-from leads.lifecycle import OUTCOME_MOVES, IVOutcome, LifecycleError, require_own_visit
+from accounts.models import Action, CenterScopedQuerySet
+from leads.lifecycle import (
+    AGE_BAND_OVERRIDDEN,
+    AGE_BAND_OVERRIDE_ONLY_ADMINS,
+    CANCEL_NEEDS_REASON,
+    NOT_A_SESSION,
+    OUTCOME_MOVES,
+    OUTSIDE_AGE_BAND,
+    SESSION_FULL,
+    VISIT_NOT_OPEN,
+    VISIT_TOO_LATE,
+    IVOutcome,
+    LifecycleError,
+    Move,
+    require_own_visit,
+    require_permission,
+)
+from leads.models.enrollment import VISIT_HORIZON, Batch, batch_problem, months_label, session_time
 
 if TYPE_CHECKING:
     from accounts.models import User
+    from leads.models.follow_up import FollowUp
+    from leads.models.lead import Lead
 
 
 class IntroVisitQuerySet(CenterScopedQuerySet):
@@ -114,3 +132,149 @@ class IntroVisit(models.Model):
             visit.save()
         for field in ("outcome", "outcome_notes", "attended_at", "updated_at"):
             setattr(self, field, getattr(visit, field))
+
+    # -- moving or calling off a booked visit ---------------------------------------------------
+
+    def _require_open(self) -> None:
+        if self.cancelled_at or self.outcome:
+            raise LifecycleError(VISIT_NOT_OPEN.format(state=self.state.lower()), code="visit_closed")
+
+    def reschedule(
+        self,
+        *,
+        scheduled_at: datetime.datetime,
+        batch: Batch | None = None,
+        trainer: User | None = None,
+        override_age_band: bool = False,
+        notes: str = "",
+        by: User,
+    ) -> None:
+        """Move the visit to another session (of its batch, or of `batch`), with the booking's rules:
+        a real session, within a year, the child's age band, a free seat. Locks the lead, then
+        this visit, then the batch."""
+        lead = self.lead
+        batch = batch or self.batch
+        if trainer is None:
+            trainer = self.trainer if batch.pk == self.batch_id else batch.trainer
+        require_permission(by, Action.SCHEDULE_VISIT, lead.center_id)
+        self._require_open()
+        check_trainer(trainer, lead.center_id)
+        override_note = check_session(
+            lead, batch=batch, scheduled_at=scheduled_at, override_age_band=override_age_band, by=by
+        )
+        before = session_time(timezone.localtime(self.scheduled_at, lead.center.tzinfo))
+        after = session_time(timezone.localtime(scheduled_at, lead.center.tzinfo))
+        note = "\n".join(
+            part
+            for part in (f"From {self.batch.name}, {before} to {batch.name}, {after}.", notes.strip(), override_note)
+            if part
+        )
+        with lead._transition(Move.RESCHEDULE_INTRO_VISIT, by=by, note=note):
+            visit = type(self).objects.select_for_update().get(pk=self.pk)
+            visit._require_open()
+            take_seat(batch, scheduled_at, exclude_visit_id=visit.pk)
+            visit.scheduled_at = scheduled_at
+            visit.batch = batch
+            visit.trainer = trainer
+            if notes.strip():
+                visit.notes = f"{visit.notes}\n{notes.strip()}".strip()
+            visit.save()
+        for field in ("scheduled_at", "batch_id", "trainer_id", "notes", "updated_at"):
+            setattr(self, field, getattr(visit, field))
+        self.batch = batch
+
+    def cancel(self, *, reason: str, by: User) -> FollowUp:
+        """Call the visit off (the family cannot come): the lead goes back to FOLLOW_UP_PENDING with
+        a follow-up due the next working day (`next_working_day`), so it stays in a queue."""
+        lead = self.lead
+        reason = (reason or "").strip()
+        require_permission(by, Action.SCHEDULE_VISIT, lead.center_id)
+        if not reason:
+            raise ValidationError({"reason": CANCEL_NEEDS_REASON})
+        if len(reason) > 500:
+            raise ValidationError({"reason": "Keep the reason under 500 characters."})
+        self._require_open()
+        with transaction.atomic():
+            with lead._transition(Move.CANCEL_INTRO_VISIT, by=by, note=reason):
+                visit = type(self).objects.select_for_update().get(pk=self.pk)
+                visit._require_open()
+                visit.cancelled_at = timezone.now()
+                visit.save(update_fields=["cancelled_at", "updated_at"])
+            follow_up = follow_up_after_cancel(lead, reason=reason, by=by)
+        self.cancelled_at = visit.cancelled_at
+        return follow_up
+
+
+# -- the booking rules, shared by scheduling and rescheduling ----------------------------------------
+
+
+def check_trainer(trainer: User | None, center_id: int) -> None:
+    if trainer is not None and (trainer.role != "TRAINER" or not trainer.works_in(center_id)):
+        raise ValidationError({"trainer": "Choose a trainer of this center."})
+
+
+def check_session(lead: Lead, *, batch: Batch | None, scheduled_at, override_age_band: bool = False, by: User) -> str:
+    """Whether the child of `lead` may try `batch` at `scheduled_at` (a real session of it, in the
+    future, within a year, in the batch's age band): ValidationError keyed by field, before any
+    lock. Returns the history note of an age-band override ("" when none)."""
+    if override_age_band and not (by is not None and by.may(Action.MANAGE_CENTER)):
+        raise PermissionDenied(AGE_BAND_OVERRIDE_ONLY_ADMINS)
+    if problem := batch_problem(batch, lead.center_id, missing="Choose the batch the child will try."):
+        raise ValidationError({"batch": problem})
+    now = timezone.now()
+    if not isinstance(scheduled_at, datetime.datetime):
+        raise ValidationError({"scheduled_at": "Enter the date and time of the visit."})
+    if scheduled_at <= now:
+        raise ValidationError({"scheduled_at": "The visit must be in the future."})
+    if scheduled_at > now + VISIT_HORIZON:
+        raise ValidationError({"scheduled_at": VISIT_TOO_LATE})
+    if not batch.is_session(scheduled_at):
+        raise ValidationError({"scheduled_at": not_a_session(batch, near=scheduled_at)})
+    child = lead.child
+    if child.dob is None:
+        return ""
+    day = timezone.localtime(scheduled_at, lead.center.tzinfo).date()
+    years, months = child.age_on(day)
+    age = years * 12 + months
+    if batch.min_age_months <= age <= batch.max_age_months:
+        return ""
+    facts = {"batch": batch.name, "band": batch.age_band, "child": child.first_name, "age": months_label(age)}
+    if not override_age_band:
+        raise ValidationError({"batch": OUTSIDE_AGE_BAND.format(**facts)})
+    return AGE_BAND_OVERRIDDEN.format(**facts)
+
+
+def not_a_session(batch: Batch, *, near: datetime.datetime, count: int = 3) -> str:
+    """The refusal of a time that is not one of the batch's sessions, naming the sessions nearest it."""
+    now = timezone.now()
+    after = max(now, near - datetime.timedelta(days=7))
+    sessions = "; ".join(session_time(start) for start in batch.session_starts(after=after, count=count))
+    return NOT_A_SESSION.format(
+        batch=batch.name,
+        weekday=batch.get_weekday_display(),
+        time=session_time(batch.session_starts(after=now, count=1)[0]).split(", ")[-1],
+        sessions=sessions,
+    )
+
+
+def take_seat(batch: Batch, starts_at: datetime.datetime, *, exclude_visit_id: int | None = None) -> Batch:
+    """Inside the booking's transaction, after the lead's lock: lock the batch row (so bookings of one
+    batch queue here) and refuse the session when enrolled children plus booked visits fill it."""
+    locked = Batch.objects.select_for_update().get(pk=batch.pk)
+    if locked.seats_taken(starts_at, exclude_visit_id=exclude_visit_id) >= locked.capacity:
+        raise ValidationError({"scheduled_at": SESSION_FULL.format(capacity=locked.capacity)})
+    return locked
+
+
+def next_working_day(day: datetime.date) -> datetime.date:
+    """The day after `day` that is a working day: every day but Sunday (centers run on Saturdays)."""
+    day += datetime.timedelta(days=1)
+    return day + datetime.timedelta(days=1) if day.weekday() == 6 else day
+
+
+def follow_up_after_cancel(lead: Lead, *, reason: str, by: User) -> FollowUp:
+    """The follow-up a cancelled visit leaves (the one place that makes it, through the follow-up verb)."""
+    today = timezone.localdate(timezone=lead.center.tzinfo)
+    return lead.add_follow_up(
+        scheduled_date=next_working_day(today), notes=f"Intro visit cancelled: {reason}. Book another session.", by=by
+    )

@@ -41,11 +41,11 @@ from leads.lifecycle import (
     plan_move,
     require_permission,
 )
-from leads.models.enrollment import Batch, Enrollment, batch_problem
+from leads.models.enrollment import Batch, Enrollment
 from leads.models.family import Child, FamilyLink, Parent, find_family
 from leads.models.follow_up import FollowUp
 from leads.models.history import LeadStatusChange
-from leads.models.intro_visit import IntroVisit
+from leads.models.intro_visit import IntroVisit, check_session, check_trainer, take_seat
 from leads.phones import normalize_phone
 
 if TYPE_CHECKING:
@@ -424,21 +424,29 @@ class Lead(models.Model):
         batch: Batch,
         trainer: User | None = None,
         notes: str = "",
+        override_age_band: bool = False,
         by: User,
     ) -> IntroVisit:
+        """Book the trial class on one of the batch's sessions (`Batch.next_sessions`): within a year,
+        in the batch's age band (a center admin may override: `override_age_band`, noted in the
+        history) and with a free seat. Locks the lead, then the batch."""
         errors: dict[str, str] = {}
-        if problem := batch_problem(batch, self.center_id, missing="Choose the batch the child will try."):
-            errors["batch"] = problem
         trainer = trainer or (batch.trainer if batch is not None else None)
-        if trainer is not None and (trainer.role != "TRAINER" or not trainer.works_in(self.center_id)):
-            errors["trainer"] = "Choose a trainer of this center."
-        if not isinstance(scheduled_at, datetime.datetime):
-            errors["scheduled_at"] = "Enter the date and time of the visit."
-        elif scheduled_at <= timezone.now():
-            errors["scheduled_at"] = "The visit must be in the future."
+        try:
+            check_trainer(trainer, self.center_id)
+        except ValidationError as error:
+            errors.update(error.message_dict)
+        try:
+            override_note = check_session(
+                self, batch=batch, scheduled_at=scheduled_at, override_age_band=override_age_band, by=by
+            )
+        except ValidationError as error:
+            errors.update(error.message_dict)
         if errors:
             raise ValidationError(errors)
-        with self._transition(Move.SCHEDULE_INTRO_VISIT, by=by, note=notes) as lead:
+        note = "\n".join(part for part in (notes.strip(), override_note) if part)
+        with self._transition(Move.SCHEDULE_INTRO_VISIT, by=by, note=note) as lead:
+            take_seat(batch, scheduled_at)
             visit = IntroVisit.objects.create(
                 lead=lead,
                 scheduled_at=scheduled_at,
@@ -617,6 +625,7 @@ class Lead(models.Model):
                     batch=data.get("batch"),
                     trainer=data.get("trainer"),
                     notes=notes,
+                    override_age_band=bool(data.get("override_age_band")),
                     by=by,
                 )
             elif kind in ("enroll_now", "no_show", "visit_outcome"):

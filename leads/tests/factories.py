@@ -49,8 +49,14 @@ class BatchFactory(factory.django.DjangoModelFactory):
     start_time = datetime.time(16, 0)
     capacity = 10
     min_age_months = 24
-    max_age_months = 72
+    max_age_months = 120  # make_lead's child (born June 2020) fits until 2030
     trainer = None
+
+
+def next_session(batch: Batch, n: int = 0, *, after: datetime.datetime | None = None) -> datetime.datetime:
+    """The start of the batch's `n`-th coming session (0: the next one), aware in the center's time
+    zone: the time a test books a visit at, since visits are booked on real sessions only."""
+    return batch.session_starts(after=after or timezone.now(), count=n + 1)[n]
 
 
 class EnrollmentFactory(factory.django.DjangoModelFactory):

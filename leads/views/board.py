@@ -65,12 +65,12 @@ def plan_drop(lead: Lead, to: str) -> PlannedMove:
     return plan_move(lead.status, to)
 
 
-def _move_form(planned: PlannedMove, lead: Lead, data=None) -> django_forms.Form | None:
+def _move_form(planned: PlannedMove, lead: Lead, data=None, *, user=None) -> django_forms.Form | None:
     entry = MOVE_FORMS.get(planned.kind)
     if entry is None:
         return None
     form_class, kwargs = entry
-    return form_class(data, **CenterChoices(lead.center).form_kwargs(form_class), **kwargs)
+    return form_class(data, **CenterChoices(lead.center, user).form_kwargs(form_class), **kwargs)
 
 
 # -- reading the board ----------------------------------------------------------------------------
@@ -279,7 +279,7 @@ def move(request: HttpRequest, pk: int) -> HttpResponse:
 
     needs_input = board_move.kind in MOVE_FORMS
     if needs_input and (request.method == "GET" or request.POST.get("step") != "details"):
-        return _form_response(request, lead, board_move, _move_form(board_move, lead))
+        return _form_response(request, lead, board_move, _move_form(board_move, lead, user=request.user))
     if request.method == "GET":  # a move without input: a page with one confirm button (no-JS path)
         return _form_response(request, lead, board_move, django_forms.Form())
 
@@ -287,7 +287,7 @@ def move(request: HttpRequest, pk: int) -> HttpResponse:
     form = None
     if needs_input:
         with timezone.override(lead.center.tzinfo):  # times typed in the center's clock
-            form = _move_form(board_move, lead, request.POST)
+            form = _move_form(board_move, lead, request.POST, user=request.user)
             valid = form.is_valid()
         if not valid:
             return _form_response(request, lead, board_move, form, status=400)

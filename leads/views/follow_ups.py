@@ -38,9 +38,9 @@ MAX_ROWS = 300
 SECTIONS = (("overdue", "Overdue"), ("today", "Today"), ("upcoming", f"Upcoming (next {UPCOMING_DAYS} days)"))
 
 
-def _complete_form(follow_up: FollowUp, data=None) -> CompleteFollowUpForm:
+def _complete_form(follow_up: FollowUp, data=None, *, user=None) -> CompleteFollowUpForm:
     """The verb's one form (leads/forms.py), ids prefixed by the row: several rows share a page."""
-    choices = CenterChoices(follow_up.lead.center)
+    choices = CenterChoices(follow_up.lead.center, user)
     return CompleteFollowUpForm(data, auto_id=f"id_fu{follow_up.pk}_%s", **choices.form_kwargs(CompleteFollowUpForm))
 
 
@@ -208,10 +208,10 @@ def complete(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "GET":
         if follow_up.status != "PENDING":
             return _refused(request, follow_up, f"This follow-up is already {follow_up.get_status_display().lower()}.")
-        form = None if request.GET.get("close") else _complete_form(follow_up)
+        form = None if request.GET.get("close") else _complete_form(follow_up, user=request.user)
         return _row_response(request, follow_up, form)
     with timezone.override(follow_up.lead.center.tzinfo):  # visit times typed in the center's clock
-        form = _complete_form(follow_up, request.POST)
+        form = _complete_form(follow_up, request.POST, user=request.user)
         valid = form.is_valid()
     if not valid:
         return _row_response(request, follow_up, form, status=200 if request.htmx else 400)

@@ -148,7 +148,7 @@ class Page:
         self.center = lead.center
         self.now = timezone.now()
         self.today = timezone.localdate(timezone=self.center.tzinfo)
-        self.choices = CenterChoices(lead.center)
+        self.choices = CenterChoices(lead.center, request.user)
         self.parents = list(
             Parent.objects.filter(links__child_id=lead.child_id).order_by("-links__is_primary", "name").distinct()
         )
@@ -238,11 +238,23 @@ def _task_forms(page: Page, bound: dict) -> dict:
     user = page.user
     tasks = {"visits": [], "follow_ups": []}
     may_record = user.may(Action.RECORD_OUTCOME) and page.lead.status == LeadStatus.IV_SCHEDULED
+    may_move_visits = user.may(Action.SCHEDULE_VISIT) and page.lead.status == LeadStatus.IV_SCHEDULED
     for visit in page.pending_visits:
         # Everyone sees the coming visit; only roles that may record its outcome get the form.
         prefix = f"visit{visit.pk}"
         form = (bound.get(prefix) or forms.OutcomeForm(prefix=prefix)) if may_record else None
-        tasks["visits"].append({"visit": visit, "form": form, "open": prefix in bound})
+        task = {"visit": visit, "form": form, "open": prefix if prefix in bound else None}
+        if may_move_visits:
+            for name, form_class in VISIT_FORMS.items():
+                task_prefix = f"visit{visit.pk}-{name}"
+                task[name] = bound.get(task_prefix) or form_class(
+                    prefix=task_prefix,
+                    initial={"trainer": str(visit.trainer_id or "")} if name == "reschedule" else None,
+                    **page.choices.form_kwargs(form_class),
+                )
+                if task_prefix in bound:
+                    task["open"] = task_prefix
+        tasks["visits"].append(task)
     if user.may(Action.MANAGE_FOLLOW_UP) and page.lead.is_open:
         for follow_up in page.pending_follow_ups:
             complete_prefix, postpone_prefix = f"fu{follow_up.pk}-complete", f"fu{follow_up.pk}-postpone"
@@ -285,6 +297,8 @@ def _context(request: HttpRequest, lead: Lead, *, bound: dict | None = None, not
         for task in tasks["visits"] + tasks["follow_ups"]
         for prefix in (
             getattr(task.get("form"), "prefix", None),
+            getattr(task.get("reschedule"), "prefix", None),
+            getattr(task.get("cancel"), "prefix", None),
             getattr(task.get("complete"), "prefix", None),
             getattr(task.get("postpone"), "prefix", None),
         )
@@ -409,7 +423,12 @@ VERBS: dict[str, Callable[[Lead, dict, User], object]] = {
         by=user,
     ),
     "visit": lambda lead, data, user: lead.schedule_intro_visit(
-        scheduled_at=data["scheduled_at"], batch=data["batch"], trainer=data["trainer"], notes=data["notes"], by=user
+        scheduled_at=data["scheduled_at"],
+        batch=data["batch"],
+        trainer=data["trainer"],
+        notes=data["notes"],
+        override_age_band=data["override_age_band"],
+        by=user,
     ),
     "follow_up": lambda lead, data, user: lead.add_follow_up(
         scheduled_date=data["scheduled_date"], notes=data["notes"], assigned_to=data["assigned_to"], by=user
@@ -430,7 +449,9 @@ def lead_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     action = next(a for a in _actions() if a.name == name)
     lead = _load(request, pk, action.permission)
     with timezone.override(lead.center.tzinfo):
-        form = action.form_class(request.POST, prefix=name, **CenterChoices(lead.center).form_kwargs(action.form_class))
+        form = action.form_class(
+            request.POST, prefix=name, **CenterChoices(lead.center, request.user).form_kwargs(action.form_class)
+        )
         return _respond(
             request,
             lead,
@@ -460,6 +481,46 @@ def visit_outcome(request: HttpRequest, pk: int, visit_pk: int) -> HttpResponse:
         )
 
 
+#: The forms of a booked visit's own actions (beside the trainer's outcome).
+VISIT_FORMS: dict[str, type[django_forms.Form]] = {
+    "reschedule": forms.RescheduleVisitForm,
+    "cancel": forms.CancelVisitForm,
+}
+
+
+@login_required
+@require_POST
+def visit_action(request: HttpRequest, pk: int, visit_pk: int, name: str) -> HttpResponse:
+    """Reschedule a booked visit to another session, or cancel it with a reason."""
+    if name not in VISIT_FORMS:
+        raise Http404
+    lead = _load(request, pk, Action.SCHEDULE_VISIT)
+    visit = get_intro_visit_for_user(request.user, visit_pk, action=Action.SCHEDULE_VISIT)
+    if visit.lead_id != lead.pk:
+        raise Http404("No such intro visit on this lead.")
+    user = request.user
+    prefix = f"visit{visit.pk}-{name}"
+    form_class = VISIT_FORMS[name]
+    form = form_class(request.POST, prefix=prefix, **CenterChoices(lead.center, user).form_kwargs(form_class))
+
+    def work(lead, data):
+        if name == "reschedule":
+            visit.reschedule(
+                scheduled_at=data["scheduled_at"],
+                batch=data["batch"],
+                trainer=data["trainer"],
+                notes=data["notes"],
+                override_age_band=data["override_age_band"],
+                by=user,
+            )
+        else:
+            visit.cancel(reason=data["reason"], by=user)
+
+    done = "Intro visit moved." if name == "reschedule" else "Intro visit cancelled: a follow-up call is due."
+    with timezone.override(lead.center.tzinfo):
+        return _respond(request, lead, form=form, key=prefix, work=work, event="leadMoved", done=done)
+
+
 @login_required
 @require_POST
 def follow_up_action(request: HttpRequest, pk: int, follow_up_pk: int, name: str) -> HttpResponse:
@@ -475,7 +536,7 @@ def follow_up_action(request: HttpRequest, pk: int, follow_up_pk: int, name: str
             request.POST,
             prefix=prefix,
             outcomes=outcomes,
-            **CenterChoices(lead.center).form_kwargs(forms.CompleteFollowUpForm),
+            **CenterChoices(lead.center, request.user).form_kwargs(forms.CompleteFollowUpForm),
         )
 
         def work(lead, data):
