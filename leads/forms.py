@@ -81,6 +81,7 @@ class CenterChoices:
             .annotate(enrolled=Count("enrollments"))
         )
         for batch in batches:
+            batch.center = self.center  # their sessions are in its time zone: no query per batch
             batch.free_places = max(batch.capacity - batch.enrolled, 0)
         return batches
 

@@ -39,6 +39,9 @@ SPEC_OPERATIONS = {
     ("post", "/api/v1/enrollments"),
     ("get", "/api/v1/batches"),
     ("get", "/api/v1/users"),
+    # Issue 9: a batch's sessions; cancelling a visit (rescheduling is PATCH /intro-visits/{id}).
+    ("get", "/api/v1/batches/{batch_id}/sessions"),
+    ("post", "/api/v1/intro-visits/{iv_id}/cancel"),
 }
 LEGACY_OPERATIONS = {
     ("post", "/api/v1/leads"),
@@ -141,12 +144,19 @@ def test_curl_walkthrough_in_docs_runs(live_server, c, tmp_path):
 
     assert result.returncode == 0, f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
     lead = Lead.objects.get()
+    visit = lead.intro_visits.get()
+    assert (
+        visit.batch.is_session(visit.scheduled_at)
+        and visit.scheduled_at
+        == visit.batch.session_starts(after=lead.status_changes.get(action="reschedule_intro_visit").at, count=2)[1]
+    )
     assert lead.status == "CONVERTED"
     assert lead.enrollment is not None and lead.converted_at is not None
     assert list(lead.status_changes.values_list("to_status", flat=True)) == [
         "ENQUIRY_RECEIVED",
         "DISCOVERY_COMPLETED",
         "IV_SCHEDULED",
+        "IV_SCHEDULED",  # moved to the next session
         "IV_COMPLETED",
         "CONVERTED",
     ]
@@ -154,7 +164,14 @@ def test_curl_walkthrough_in_docs_runs(live_server, c, tmp_path):
     assert final == {
         "status": "CONVERTED",
         "child": lead.enquiry_id,
-        "history": ["ENQUIRY_RECEIVED", "DISCOVERY_COMPLETED", "IV_SCHEDULED", "IV_COMPLETED", "CONVERTED"],
+        "history": [
+            "ENQUIRY_RECEIVED",
+            "DISCOVERY_COMPLETED",
+            "IV_SCHEDULED",
+            "IV_SCHEDULED",
+            "IV_COMPLETED",
+            "CONVERTED",
+        ],
     }
 
 

@@ -3,16 +3,14 @@ a refused call writes nothing."""
 
 from __future__ import annotations
 
-import datetime
-
 import pytest
 from django.urls import get_resolver
 from django.utils import timezone
 
 from leads.models import FollowUp, IntroVisit, Lead, LeadStatusChange
-from leads.tests.factories import EnrollmentFactory, make_lead
+from leads.tests.factories import EnrollmentFactory, make_lead, next_session
 
-from .test_scenarios import ENQUIRY, day_in, in_days
+from .test_scenarios import ENQUIRY, day_in, in_days, session_in
 
 
 def locs(response) -> list[list]:
@@ -70,7 +68,7 @@ def test_visit_rules_name_their_fields(c, lead, api_as):
     past = api.post(f"/leads/{lead.pk}/intro-visit", {"scheduled_at": in_days(-1), "batch_id": c.batch.pk})
     not_a_trainer = api.post(
         f"/leads/{lead.pk}/intro-visit",
-        {"scheduled_at": in_days(1), "batch_id": c.batch.pk, "trainer_user_id": c.counselor.pk},
+        {"scheduled_at": session_in(), "batch_id": c.batch.pk, "trainer_user_id": c.counselor.pk},
     )
     assert locs(past) == [["body", "scheduled_at"]]
     assert locs(not_a_trainer) == [["body", "trainer_user_id"]]
@@ -109,7 +107,7 @@ def test_refused_move_is_a_409_with_the_rules_sentence(c, lead, api_as):
     api.post(f"/leads/{lead.pk}/close", {"reason": "Moved away"})
     before = snapshot(lead)
 
-    response = api.post(f"/leads/{lead.pk}/intro-visit", {"scheduled_at": in_days(1), "batch_id": c.batch.pk})
+    response = api.post(f"/leads/{lead.pk}/intro-visit", {"scheduled_at": session_in(), "batch_id": c.batch.pk})
 
     assert response.status_code == 409
     assert response.json() == {"detail": "A closed lead cannot be scheduled for an intro visit."}
@@ -121,7 +119,7 @@ def test_refused_move_is_a_409_with_the_rules_sentence(c, lead, api_as):
 
 def test_outcome_recorded_twice_is_a_409(c, lead, api_as):
     visit = api_as(c.counselor).post(
-        f"/leads/{lead.pk}/intro-visit", {"scheduled_at": in_days(1), "batch_id": c.batch.pk}
+        f"/leads/{lead.pk}/intro-visit", {"scheduled_at": session_in(), "batch_id": c.batch.pk}
     )
     trainer = api_as(c.trainer)
     assert trainer.patch(f"/intro-visits/{visit.json()['id']}", {"outcome": "NO_SHOW"}).status_code == 200
@@ -158,7 +156,7 @@ def test_status_that_needs_its_own_call_is_a_422_naming_it(c, lead, api_as):
 
 def test_status_the_lifecycle_would_not_reach_is_a_409_and_writes_nothing(c, lead, api_as):
     api = api_as(c.counselor)
-    api.post(f"/leads/{lead.pk}/intro-visit", {"scheduled_at": in_days(1), "batch_id": c.batch.pk})
+    api.post(f"/leads/{lead.pk}/intro-visit", {"scheduled_at": session_in(), "batch_id": c.batch.pk})
     before = snapshot(lead)
 
     response = api.patch(f"/leads/{lead.pk}/status", {"status": "DISCOVERY_COMPLETED", "notes": "Backwards"})
@@ -244,7 +242,7 @@ def test_follow_up_outcome_errors_name_the_field_and_write_nothing(c, lead, foll
     if "intro_visit" in body:
         visit = dict(body["intro_visit"])
         visit["batch_id"] = c.batch.pk if visit["batch_id"] == "BATCH" else visit["batch_id"]
-        visit["scheduled_at"] = in_days(2) if visit["scheduled_at"] == "FUTURE" else visit["scheduled_at"]
+        visit["scheduled_at"] = session_in(1) if visit["scheduled_at"] == "FUTURE" else visit["scheduled_at"]
         body["intro_visit"] = visit
     before = snapshot(lead)
 
@@ -301,9 +299,7 @@ def test_enquiry_center_for_super_admin_and_multi_center_staff(c, b, superadmin,
 def test_lists_and_details_query_budget(c, api_as, django_assert_max_num_queries, n):
     leads = [make_lead(c.center, c.counselor) for _ in range(n)]
     for lead in leads:
-        visit = lead.schedule_intro_visit(
-            scheduled_at=timezone.now() + datetime.timedelta(days=1), batch=c.batch, by=c.counselor
-        )
+        visit = lead.schedule_intro_visit(scheduled_at=next_session(c.batch), batch=c.batch, by=c.counselor)
         lead.add_follow_up(scheduled_date=timezone.localdate(), by=c.counselor)
         assert visit.pk
     api = api_as(c.counselor)

@@ -9,7 +9,6 @@ and writes them to `$FUZZ_REPORT` (JSON) when set.
 
 from __future__ import annotations
 
-import datetime
 import json
 import logging
 import os
@@ -29,7 +28,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from api.models import ApiToken
-from leads.tests.factories import EnrollmentFactory, make_lead
+from leads.tests.factories import EnrollmentFactory, make_lead, next_session
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -39,9 +38,7 @@ def _real_ids(c) -> dict:
     """Path ids of live objects of TLGC, in states where most calls are allowed."""
     lead = make_lead(c.center, c.counselor)
     visit_lead = make_lead(c.center, c.counselor)
-    visit = visit_lead.schedule_intro_visit(
-        scheduled_at=timezone.now() + datetime.timedelta(days=2), batch=c.batch, by=c.counselor
-    )
+    visit = visit_lead.schedule_intro_visit(scheduled_at=next_session(c.batch), batch=c.batch, by=c.counselor)
     follow_up = make_lead(c.center, c.counselor).add_follow_up(scheduled_date=timezone.localdate(), by=c.counselor)
     EnrollmentFactory(child=lead.child, batch=c.batch)
     return {"lead_id": lead.pk, "iv_id": visit.pk, "follow_up_id": follow_up.pk}

@@ -8,7 +8,6 @@ on its own center's objects and on the other center's. The spec's rules:
 
 from __future__ import annotations
 
-import datetime
 import types
 from collections.abc import Callable
 
@@ -16,7 +15,7 @@ import pytest
 from django.utils import timezone
 
 from leads.models import Lead
-from leads.tests.factories import EnrollmentFactory, make_lead
+from leads.tests.factories import EnrollmentFactory, make_lead, next_session
 
 ADMIN, COUNSELOR, TRAINER = "admin", "counselor", "trainer"
 STAFF = frozenset({ADMIN, COUNSELOR})
@@ -34,9 +33,7 @@ def _lead(t) -> Lead:
 
 def _visit(t):
     lead = _lead(t)
-    return lead.schedule_intro_visit(
-        scheduled_at=timezone.now() + datetime.timedelta(days=2), batch=t.batch, by=t.admin
-    )
+    return lead.schedule_intro_visit(scheduled_at=next_session(t.batch), batch=t.batch, by=t.admin)
 
 
 def _follow_up(t):
@@ -93,7 +90,7 @@ ENDPOINTS: dict[str, tuple[frozenset, int, Callable]] = {
         lambda t: (
             "post",
             f"/leads/{_lead(t).pk}/intro-visit",
-            {"scheduled_at": (timezone.now() + datetime.timedelta(days=1)).isoformat(), "batch_id": t.batch.pk},
+            {"scheduled_at": next_session(t.batch).isoformat(), "batch_id": t.batch.pk},
         ),
     ),
     "PATCH /intro-visits/{id}": (

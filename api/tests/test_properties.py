@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from leads.models import Child, EnquiryCounter, FamilyLink, FollowUp, IntroVisit, Lead, LeadStatusChange, Parent
-from leads.tests.factories import EnrollmentFactory, make_lead
+from leads.tests.factories import EnrollmentFactory, make_lead, next_session
 
 from .test_errors import snapshot
 
@@ -86,7 +86,7 @@ def test_enquiry_is_created_whole_or_not_at_all(c, api_as, body):
 
 
 def _action_request(c, lead: Lead, action: str) -> tuple[str, str, dict]:
-    soon = (timezone.now() + datetime.timedelta(days=2)).isoformat()
+    soon = next_session(c.batch).isoformat()
     visit = lead.intro_visits.order_by("-pk").first()
     follow_up = lead.follow_ups.filter(status="PENDING").first()
     requests = {

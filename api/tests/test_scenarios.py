@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from leads.models import Child, FamilyLink, FollowUp, IntroVisit, Lead, Parent
-from leads.tests.factories import make_lead
+from leads.tests.factories import make_lead, persona_session
 
 ENQUIRY = {
     "child": {"first_name": "Mehr", "last_name": "Goyal", "dob": "2020-06-15", "gender": "Girl"},
@@ -28,13 +28,19 @@ def in_days(days: int, hour: int = 16) -> str:
     return f"{day.isoformat()}T{hour:02d}:00:00"
 
 
+def session_in(n: int = 0) -> str:
+    """The personas' batch's `n`-th coming session (Wednesdays 4 PM) as a naive local datetime: visits
+    are booked on real sessions only."""
+    return timezone.localtime(persona_session(n), timezone.get_fixed_timezone(330)).strftime("%Y-%m-%dT%H:%M:%S")
+
+
 def day_in(days: int) -> str:
     return (timezone.localdate() + datetime.timedelta(days=days)).isoformat()
 
 
 def scheduled_lead(c, api):
     lead = make_lead(c.center, c.counselor)
-    response = api.post(f"/leads/{lead.pk}/intro-visit", {"scheduled_at": in_days(2), "batch_id": c.batch.pk})
+    response = api.post(f"/leads/{lead.pk}/intro-visit", {"scheduled_at": session_in(1), "batch_id": c.batch.pk})
     assert response.status_code == 201, response.json()
     return lead, response.json()
 
@@ -113,7 +119,7 @@ def test_2_update_discovery_form(c, lead, api_as):
 
 def test_3_schedule_intro_visit(c, lead, api_as):
     response = api_as(c.counselor).post(
-        f"/leads/{lead.pk}/intro-visit", {"scheduled_at": in_days(3), "batch_id": c.batch.pk, "notes": "Bring socks"}
+        f"/leads/{lead.pk}/intro-visit", {"scheduled_at": session_in(2), "batch_id": c.batch.pk, "notes": "Bring socks"}
     )
 
     assert response.status_code == 201, response.json()
@@ -123,7 +129,7 @@ def test_3_schedule_intro_visit(c, lead, api_as):
     assert visit.lead_id == lead.pk and visit.batch_id == c.batch.pk
     assert body["trainer_user_id"] == c.trainer.pk  # the batch's trainer by default
     # A naive time is the center's local time, and comes back in it.
-    assert body["scheduled_at"] == in_days(3) + "+05:30"
+    assert body["scheduled_at"] == session_in(2) + "+05:30"
     # Verify: Status = IV_SCHEDULED
     lead.refresh_from_db()
     assert lead.status == "IV_SCHEDULED"
@@ -195,7 +201,7 @@ def test_6_update_follow_up_with_outcome(c, lead, api_as, outcome, extra, lead_s
     if outcome == "ENROLLED":
         body["enrollment"] = {"batch_id": c.batch.pk, "start_date": day_in(1), "plan": "Weekly"}
     if outcome == "SCHEDULED_IV":
-        body["intro_visit"] = {"scheduled_at": in_days(4), "batch_id": c.batch.pk}
+        body["intro_visit"] = {"scheduled_at": session_in(3), "batch_id": c.batch.pk}
 
     response = api.patch(f"/follow-ups/{follow_up['id']}", body)
 

@@ -11,10 +11,12 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 
 from accounts.models import Action
 from leads.lifecycle import BATCH_FULL, START_TOO_EARLY, START_TOO_LATE, require_permission
 from leads.models.family import FamilyQuerySet
+from leads.templatetags.crm import DATETIME_FORMAT, _with_year
 
 #: How far from the center's today a first class may be (a late-recorded join, or a booking ahead).
 START_DATE_PAST = datetime.timedelta(days=60)
@@ -100,9 +102,7 @@ class Batch(models.Model):
 
     def seats_taken(self, starts_at: datetime.datetime, *, exclude_visit_id: int | None = None) -> int:
         """Children enrolled in the batch plus visits booked (not cancelled) for the session at `starts_at`."""
-        from leads.models.intro_visit import IntroVisit
-
-        visits = IntroVisit.objects.filter(batch=self, scheduled_at=starts_at, cancelled_at__isnull=True)
+        visits = self.intro_visits.filter(scheduled_at=starts_at, cancelled_at__isnull=True)
         if exclude_visit_id is not None:
             visits = visits.exclude(pk=exclude_visit_id)
         return Enrollment.objects.filter(batch=self).count() + visits.count()
@@ -149,10 +149,6 @@ class Session:
 
 def session_time(at: datetime.datetime) -> str:
     """`Sat 5 Dec, 4:00 PM` (with the year when not this year), as `at`'s time zone reads it."""
-    from django.utils.dateformat import format as date_format
-
-    from leads.templatetags.crm import DATETIME_FORMAT, _with_year
-
     return date_format(at, _with_year(at.date(), DATETIME_FORMAT))
 
 
@@ -161,8 +157,7 @@ def sessions_of(
 ) -> dict[int, list[Session]]:
     """The next `count` sessions of each batch, by batch id, with free seats: two queries for any
     number of batches (enrollments per batch; visits booked per batch and start time)."""
-    from leads.models.intro_visit import IntroVisit
-
+    visits = Batch._meta.get_field("intro_visits").related_model.objects  # IntroVisit, which imports this module
     batches = list(batches)
     now = now or timezone.now()
     starts = {batch.pk: batch.session_starts(after=now, count=count) for batch in batches}
@@ -181,7 +176,7 @@ def sessions_of(
     last = max(start for times in starts.values() for start in times) if count else now
     booked = {
         (batch_id, at): n
-        for batch_id, at, n in IntroVisit.objects.filter(
+        for batch_id, at, n in visits.filter(
             batch__in=batches, cancelled_at__isnull=True, scheduled_at__gt=now, scheduled_at__lte=last
         )
         .order_by()

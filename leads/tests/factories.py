@@ -70,6 +70,20 @@ class EnrollmentFactory(factory.django.DjangoModelFactory):
     plan = "Weekly"
 
 
+def session_choice(batch: Batch, n: int = 0) -> str:
+    """What the session picker posts for the batch's `n`-th coming session (leads.forms.SessionChoiceField)."""
+    return f"{batch.pk}|{next_session(batch, n).isoformat()}"
+
+
+def persona_session(n: int = 0) -> datetime.datetime:
+    """`next_session` of the personas' batches (conftest's c.batch and b.batch: BatchFactory's
+    Wednesday 4:00 PM in an Asia/Kolkata center), for helpers that have no batch at hand."""
+    batch = Batch(
+        weekday=BatchFactory.weekday, start_time=BatchFactory.start_time, center=Center(timezone="Asia/Kolkata")
+    )
+    return next_session(batch, n)
+
+
 _phone_counter = iter(range(10**6))
 
 

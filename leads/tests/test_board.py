@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from leads.demo import bulk_leads
 from leads.models import Enrollment, FollowUp, IntroVisit, Lead, LeadSource, LeadStatus, LeadStatusChange
-from leads.tests.factories import make_lead
+from leads.tests.factories import make_lead, next_session, session_choice
 
 S = LeadStatus
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -25,12 +25,7 @@ def trigger(response, header="HX-Trigger"):
 
 
 def scheduled(c, lead, *, by=None, days=1):
-    when = timezone.now() + datetime.timedelta(days=days)
-    return lead.schedule_intro_visit(scheduled_at=when, batch=c.batch, by=by or c.counselor)
-
-
-def tomorrow_local(c):
-    return (timezone.localtime(timezone=c.center.tzinfo) + datetime.timedelta(days=1)).strftime("%Y-%m-%dT16:00")
+    return lead.schedule_intro_visit(scheduled_at=next_session(c.batch, days - 1), batch=c.batch, by=by or c.counselor)
 
 
 # -- the page ---------------------------------------------------------------------------------------
@@ -402,15 +397,16 @@ def test_schedule_visit_through_the_dialog_in_the_centers_clock(client, c, lead)
     client.force_login(c.counselor)
     ask = client.post(move_url(lead), {"to": S.IV_SCHEDULED}, **HTMX)
     assert c.batch.name in ask.content.decode()
-    local = tomorrow_local(c)
+    assert "Wed " in ask.content.decode() and "10 seats free" in ask.content.decode()  # the batch's sessions
     response = client.post(
         move_url(lead),
-        {"to": S.IV_SCHEDULED, "step": "details", "batch": c.batch.pk, "scheduled_at": local, "notes": "Bring socks"},
+        {"to": S.IV_SCHEDULED, "step": "details", "session": session_choice(c.batch), "notes": "Bring socks"},
         **HTMX,
     )
     assert response.status_code == 200, response.content
     visit = IntroVisit.objects.get(lead=lead)
-    assert timezone.localtime(visit.scheduled_at, c.center.tzinfo).strftime("%Y-%m-%dT%H:%M") == local
+    local = timezone.localtime(visit.scheduled_at, c.center.tzinfo)
+    assert (local.weekday(), local.hour, visit.scheduled_at) == (2, 16, next_session(c.batch))  # Wed 4 PM, IST
     assert visit.trainer == c.trainer  # the batch's trainer by default
     lead.refresh_from_db()
     assert lead.status == S.IV_SCHEDULED
@@ -420,13 +416,13 @@ def test_schedule_visit_refuses_another_centers_batch_and_the_past(client, c, b,
     client.force_login(c.counselor)
     response = client.post(
         move_url(lead),
-        {"to": S.IV_SCHEDULED, "step": "details", "batch": b.batch.pk, "scheduled_at": tomorrow_local(c)},
+        {"to": S.IV_SCHEDULED, "step": "details", "session": session_choice(b.batch)},
     )
     assert response.status_code == 400
     assert "Select a valid choice" in response.content.decode()
     response = client.post(
         move_url(lead),
-        {"to": S.IV_SCHEDULED, "step": "details", "batch": c.batch.pk, "scheduled_at": "2020-01-01T10:00"},
+        {"to": S.IV_SCHEDULED, "step": "details", "session": f"{c.batch.pk}|2020-01-01T16:00:00+05:30"},
     )
     assert response.status_code == 400
     assert "The visit must be in the future." in response.content.decode()

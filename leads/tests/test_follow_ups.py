@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from leads.demo import bulk_leads
 from leads.models import Enrollment, FollowUp, FollowUpStatus, IntroVisit, LeadStatus
-from leads.tests.factories import make_lead
+from leads.tests.factories import make_lead, next_session, session_choice
 
 S = LeadStatus
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -197,13 +197,10 @@ def test_lost_closes_the_lead_with_the_reason(client, c):
 def test_scheduled_iv_schedules_the_visit(client, c):
     fu = follow_up(c)
     client.force_login(c.counselor)
-    when = (timezone.localtime(timezone=c.center.tzinfo) + datetime.timedelta(days=2)).strftime("%Y-%m-%dT10:30")
-    response = client.post(
-        complete_url(fu), {"outcome": "SCHEDULED_IV", "batch": c.batch.pk, "scheduled_at": when}, **HTMX
-    )
+    response = client.post(complete_url(fu), {"outcome": "SCHEDULED_IV", "session": session_choice(c.batch, 1)}, **HTMX)
     assert response.status_code == 200, response.content
     visit = IntroVisit.objects.get(lead=fu.lead)
-    assert timezone.localtime(visit.scheduled_at, c.center.tzinfo).strftime("%Y-%m-%dT%H:%M") == when
+    assert (visit.batch, visit.scheduled_at) == (c.batch, next_session(c.batch, 1))
     fu.lead.refresh_from_db()
     assert fu.lead.status == S.IV_SCHEDULED
 
@@ -213,7 +210,7 @@ def test_scheduled_iv_in_the_past_is_shown_as_an_error(client, c):
     client.force_login(c.counselor)
     response = client.post(
         complete_url(fu),
-        {"outcome": "SCHEDULED_IV", "batch": c.batch.pk, "scheduled_at": "2020-02-02T10:00"},
+        {"outcome": "SCHEDULED_IV", "session": f"{c.batch.pk}|2020-01-29T16:00:00+05:30"},  # a past Wednesday
         **HTMX,
     )
     assert "The visit must be in the future." in response.content.decode()
@@ -223,13 +220,10 @@ def test_scheduled_iv_in_the_past_is_shown_as_an_error(client, c):
 
 def test_an_outcome_the_lead_refuses_keeps_the_row_and_says_why(client, c):
     lead = make_lead(c.center, c.counselor)
-    lead.schedule_intro_visit(scheduled_at=timezone.now() + datetime.timedelta(days=1), batch=c.batch, by=c.counselor)
+    lead.schedule_intro_visit(scheduled_at=next_session(c.batch), batch=c.batch, by=c.counselor)
     fu = lead.add_follow_up(scheduled_date=today(c), by=c.counselor)
     client.force_login(c.counselor)
-    when = (timezone.localtime(timezone=c.center.tzinfo) + datetime.timedelta(days=2)).strftime("%Y-%m-%dT10:30")
-    response = client.post(
-        complete_url(fu), {"outcome": "SCHEDULED_IV", "batch": c.batch.pk, "scheduled_at": when}, **HTMX
-    )
+    response = client.post(complete_url(fu), {"outcome": "SCHEDULED_IV", "session": session_choice(c.batch, 1)}, **HTMX)
     html = response.content.decode()
     assert response.status_code == 200
     assert "cannot be scheduled for an intro visit" in html and 'class="outcome-form"' in html

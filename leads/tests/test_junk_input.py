@@ -46,7 +46,7 @@ from hypothesis import strategies as st
 from api.api import api
 from api.models import ApiToken
 from insights.models import Notification, NotificationKind
-from leads.tests.factories import make_lead
+from leads.tests.factories import make_lead, next_session
 
 pytestmark = pytest.mark.django_db
 
@@ -296,7 +296,6 @@ def _world(c, b, superadmin) -> dict:
     The leads whose pages hold the most forms (a visit's outcome, a follow-up's actions, reopen) are
     the newest, so the lists show them first and the crawl reaches them within its budget.
     """
-    now = timezone.now()
     today = timezone.localdate(timezone=c.center.tzinfo)
     other = make_lead(b.center, b.counselor)
     fresh = make_lead(c.center, c.counselor)
@@ -305,7 +304,7 @@ def _world(c, b, superadmin) -> dict:
     follow_up = make_lead(c.center, c.counselor).add_follow_up(scheduled_date=today, by=c.counselor)
     visit_lead = make_lead(c.center, c.counselor)
     visit = visit_lead.schedule_intro_visit(
-        scheduled_at=now + datetime.timedelta(hours=3), batch=c.batch, trainer=c.trainer, by=c.counselor
+        scheduled_at=next_session(c.batch), batch=c.batch, trainer=c.trainer, by=c.counselor
     )
     for user in (c.counselor, c.admin, c.trainer, superadmin):
         Notification.objects.create(

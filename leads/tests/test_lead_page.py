@@ -22,7 +22,7 @@ from leads.models import (
     LeadNote,
     LeadStatus,
 )
-from leads.tests.factories import BatchFactory, EnrollmentFactory, make_lead
+from leads.tests.factories import BatchFactory, EnrollmentFactory, make_lead, next_session, session_choice
 
 
 def page_url(lead):
@@ -42,11 +42,6 @@ def act(client, lead, name, data, *, htmx=False, stale_version=None):
     payload["version"] = stale_version or version(lead)
     headers = {"HX-Request": "true"} if htmx else {}
     return client.post(action_url(lead, name), payload, headers=headers)
-
-
-def tomorrow_at_4(center):
-    day = timezone.localdate(timezone=center.tzinfo) + datetime.timedelta(days=1)
-    return f"{day.isoformat()}T16:00"
 
 
 def today(center):
@@ -124,9 +119,7 @@ def test_converted_lead_offers_nothing_but_notes(client, c, lead):
 
 
 def test_record_outcome_only_for_roles_with_the_right(client, c, lead):
-    visit = lead.schedule_intro_visit(
-        scheduled_at=timezone.now() + datetime.timedelta(days=1), batch=c.batch, by=c.counselor
-    )
+    visit = lead.schedule_intro_visit(scheduled_at=next_session(c.batch), batch=c.batch, by=c.counselor)
     outcome_url = reverse("leads:visit_outcome", args=[lead.pk, visit.pk])
     client.force_login(c.counselor)
     html = client.get(page_url(lead)).content.decode()
@@ -171,10 +164,8 @@ def test_complete_discovery_htmx_rerenders_and_fires_lead_moved(client, c, lead)
 def test_schedule_intro_visit_shows_free_places_and_schedules(client, c, lead):
     EnrollmentFactory(child=make_lead(c.center, c.counselor).child, batch=c.batch)
     client.force_login(c.counselor)
-    assert "9 of 10 places free" in client.get(page_url(lead)).content.decode()
-    response = act(
-        client, lead, "visit", {"batch": c.batch.pk, "scheduled_at": tomorrow_at_4(c.center), "notes": "Bring socks"}
-    )
+    assert "9 seats free" in client.get(page_url(lead)).content.decode()
+    response = act(client, lead, "visit", {"session": session_choice(c.batch), "notes": "Bring socks"})
     assert response.status_code == 302
     visit = IntroVisit.objects.get(lead=lead)
     assert visit.trainer == c.trainer  # the batch's trainer by default
@@ -185,20 +176,18 @@ def test_schedule_intro_visit_shows_free_places_and_schedules(client, c, lead):
 
 def test_schedule_visit_bad_input_shows_errors_beside_fields(client, c, b, lead):
     client.force_login(c.counselor)
-    past = f"{(today(c.center) - datetime.timedelta(days=1)).isoformat()}T10:00"
-    response = act(client, lead, "visit", {"batch": c.batch.pk, "scheduled_at": past})
+    past = f"{c.batch.pk}|2020-01-01T16:00:00+05:30"  # a Wednesday session, long gone
+    response = act(client, lead, "visit", {"session": past})
     assert response.status_code == 400
     assert "The visit must be in the future." in response.content.decode()
-    other_batch = act(client, lead, "visit", {"batch": b.batch.pk, "scheduled_at": tomorrow_at_4(c.center)}, htmx=True)
+    other_batch = act(client, lead, "visit", {"session": session_choice(b.batch)}, htmx=True)
     assert other_batch.status_code == 200 and "Select a valid choice" in other_batch.content.decode()
     assert 'id="action-visit" open' in other_batch.content.decode()
     assert not IntroVisit.objects.exists()
 
 
 def test_admin_records_the_visit_outcome(client, c, lead):
-    visit = lead.schedule_intro_visit(
-        scheduled_at=timezone.now() + datetime.timedelta(hours=1), batch=c.batch, by=c.counselor
-    )
+    visit = lead.schedule_intro_visit(scheduled_at=next_session(c.batch), batch=c.batch, by=c.counselor)
     client.force_login(c.admin)
     url = reverse("leads:visit_outcome", args=[lead.pk, visit.pk])
     data = {f"visit{visit.pk}-outcome": IVOutcome.INTERESTED_ENROLL_LATER, f"visit{visit.pk}-notes": "Loved it"}
@@ -215,9 +204,7 @@ def test_admin_records_the_visit_outcome(client, c, lead):
 
 
 def test_counselor_cannot_record_an_outcome(client, c, lead):
-    visit = lead.schedule_intro_visit(
-        scheduled_at=timezone.now() + datetime.timedelta(hours=1), batch=c.batch, by=c.counselor
-    )
+    visit = lead.schedule_intro_visit(scheduled_at=next_session(c.batch), batch=c.batch, by=c.counselor)
     client.force_login(c.counselor)
     url = reverse("leads:visit_outcome", args=[lead.pk, visit.pk])
     response = client.post(url, {f"visit{visit.pk}-outcome": IVOutcome.NO_SHOW, "version": version(lead)})
@@ -421,10 +408,10 @@ def test_lead_page_query_count_stays_flat(client, c, n, django_assert_max_num_qu
     busy.add_note(body="Note", by=c.counselor)
     for user in (c.counselor, c.admin):
         client.force_login(user)
-        with django_assert_max_num_queries(15):
+        with django_assert_max_num_queries(16):  # 15, and the visits booked in the batches' coming sessions
             response = client.get(page_url(busy))
         assert response.status_code == 200
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(16):
         client.get(page_url(busy), headers={"HX-Request": "true"})
 
 

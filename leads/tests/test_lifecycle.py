@@ -19,14 +19,14 @@ from leads.models import (
     LifecycleError,
     Move,
 )
-from leads.tests.factories import BatchFactory, EnrollmentFactory, make_lead
+from leads.tests.factories import BatchFactory, EnrollmentFactory, make_lead, persona_session
 
 S = LeadStatus
 TOMORROW = datetime.timedelta(days=1)
 
 
 def _visit_time():
-    return timezone.now() + TOMORROW
+    return persona_session()
 
 
 def bring_to(status, c):

@@ -19,7 +19,7 @@ from accounts.models import Role
 from api.tests.conftest import ApiClient
 from leads import lifecycle
 from leads.models import Enrollment, FollowUpStatus, Lead, LeadStatus, Parent
-from leads.tests.factories import BatchFactory, UserFactory, make_lead
+from leads.tests.factories import BatchFactory, UserFactory, make_lead, persona_session
 
 S = LeadStatus
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -27,7 +27,7 @@ ANOTHER_TRAINERS = "This intro visit is another trainer's."
 
 
 def _visit_time():
-    return timezone.now() + datetime.timedelta(days=2)
+    return persona_session()
 
 
 def _scheduled(c, *, trainer=None):

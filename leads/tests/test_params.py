@@ -6,12 +6,11 @@ test_junk_input.py walks every URL with junk; these pin each 500 it found before
 import datetime
 
 import pytest
-from django.utils import timezone
 
 from crm.converters import MAX_ID
 from insights.models import MessageTemplate, Notification
 from leads import params
-from leads.tests.factories import make_lead
+from leads.tests.factories import make_lead, next_session
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -163,7 +162,7 @@ def test_marking_a_notification_read_with_junk_next_goes_to_the_list(client, c):
 def test_a_trainer_note_with_a_nul_byte_is_refused_beside_the_card(client, c):
     lead = make_lead(c.center, c.counselor)
     visit = lead.schedule_intro_visit(
-        scheduled_at=timezone.now() + datetime.timedelta(hours=1), batch=c.batch, trainer=c.trainer, by=c.counselor
+        scheduled_at=next_session(c.batch), batch=c.batch, trainer=c.trainer, by=c.counselor
     )
     client.force_login(c.trainer)
     url = f"/trainer/visits/{visit.pk}/outcome/"

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from leads.models import IntroVisit, LeadStatus
-from leads.tests.factories import BatchFactory, UserFactory, make_lead
+from leads.tests.factories import BatchFactory, UserFactory, make_lead, next_session
 
 S = LeadStatus
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -20,7 +20,7 @@ def visit_on(c, day_offset, *, hour=17, batch=None, trainer=None, expectations=N
     """An intro visit `day_offset` days from today (center clock), scheduled through the verb."""
     lead = make_lead(c.center, c.counselor, parent_expectations=expectations or ["confidence", "social_skills"])
     visit = lead.schedule_intro_visit(
-        scheduled_at=timezone.now() + datetime.timedelta(days=3),
+        scheduled_at=next_session(batch or c.batch),
         batch=batch or c.batch,
         trainer=trainer,
         notes="Shy at first",

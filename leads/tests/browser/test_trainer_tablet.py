@@ -7,7 +7,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from leads.models import IntroVisit, LeadStatus
-from leads.tests.factories import make_lead
+from leads.tests.factories import make_lead, next_session
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -19,9 +19,7 @@ def browser_context_args(browser_context_args):
 
 def test_trainer_records_attended_and_outcome_on_a_tablet(page: Page, live_server, c):
     lead = make_lead(c.center, c.counselor, parent_expectations=["confidence"])
-    visit = lead.schedule_intro_visit(
-        scheduled_at=timezone.now() + datetime.timedelta(days=2), batch=c.batch, notes="Shy", by=c.counselor
-    )
+    visit = lead.schedule_intro_visit(scheduled_at=next_session(c.batch), batch=c.batch, notes="Shy", by=c.counselor)
     local_today = timezone.localdate(timezone=c.center.tzinfo)
     at = datetime.datetime.combine(local_today, datetime.time(18, 0), tzinfo=c.center.tzinfo)
     IntroVisit.objects.filter(pk=visit.pk).update(scheduled_at=at)
