@@ -179,6 +179,8 @@ class _Plan:
     status: str
     created_at: datetime.datetime
     steps: list[tuple[str, str, datetime.datetime]] = field(default_factory=list)  # (move, to_status, at)
+    batch: Batch | None = None  # the batch of the intro visit (and of the enrollment)
+    session: datetime.datetime | None = None  # the visit: one of the batch's sessions
 
 
 #: The moves that bring a new enquiry to each final status; the statuses in between come from
@@ -294,16 +296,23 @@ def _write_chunk(
         created_at = now - datetime.timedelta(seconds=rng.uniform(0, days * 86400))
         if status in (S.IV_SCHEDULED,):
             created_at = max(created_at, now - datetime.timedelta(days=20))
-        plans.append(_plan(rng, status, created_at, now))
+        plan = _plan(rng, status, created_at, now)
+        plan.batch = rng.choice(batches)
+        if any(move == Move.SCHEDULE_INTRO_VISIT for move, _, _ in plan.steps):
+            _fit_visit(rng, plan, now)
+        plans.append(plan)
         girl = rng.random() < 0.5
         last = rng.choice(LAST_NAMES)
-        age_days = rng.randint(18 * 30, 10 * 365)
+        if plan.session is not None:  # of an age the batch is for, on the day of the visit
+            dob = _dob_in_band(rng, plan.batch, timezone.localdate(plan.session, timezone=center.tzinfo))
+        else:
+            dob = today - datetime.timedelta(days=rng.randint(18 * 30, 10 * 365))
         children.append(
             Child(
                 center=center,
                 first_name=rng.choice(FIRST_NAMES_GIRL if girl else FIRST_NAMES_BOY),
                 last_name=last,
-                dob=today - datetime.timedelta(days=age_days),
+                dob=dob,
                 gender="Girl" if girl else "Boy",
                 school=rng.choice(SCHOOLS),
             )
@@ -328,7 +337,7 @@ def _write_chunk(
     enrollments = {}
     for i, plan in enumerate(plans):
         if plan.status == S.CONVERTED:
-            batch = rng.choice(batches)
+            batch = plan.batch
             converted_at = plan.steps[-1][2]
             enrollments[i] = Enrollment(
                 child=children[i],
@@ -387,7 +396,6 @@ def _write_chunk(
             )
         )
         previous = S.ENQUIRY_RECEIVED
-        visit_at = visit_booked_at = None
         for move, to, at in plan.steps:
             note = lead.closed_reason if move == Move.CLOSE else ""
             history.append(
@@ -395,16 +403,12 @@ def _write_chunk(
             )
             previous = to
             if move == Move.SCHEDULE_INTRO_VISIT:
-                visit_booked_at = at
-                visit_at = _visit_time(rng, at, now, center, future=plan.status == S.IV_SCHEDULED)
-                batch = rng.choice(batches)
+                batch = plan.batch
                 visits.append(
-                    IntroVisit(lead=lead, scheduled_at=visit_at, batch=batch, trainer=batch.trainer, created_by=by)
+                    IntroVisit(lead=lead, scheduled_at=plan.session, batch=batch, trainer=batch.trainer, created_by=by)
                 )
             elif move.startswith("record_") and visits and visits[-1].lead is lead:
-                visit = visits[-1]
-                # The outcome is recorded right after the class: the visit took place shortly before.
-                visit.scheduled_at = max(at - datetime.timedelta(minutes=rng.randint(50, 180)), visit_booked_at)
+                visit = visits[-1]  # recorded right after the class (`_fit_visit`)
                 visit.outcome = {
                     Move.RECORD_ENROLL_NOW: IVOutcome.INTERESTED_ENROLL_NOW,
                     Move.RECORD_ENROLL_LATER: IVOutcome.INTERESTED_ENROLL_LATER,
@@ -470,12 +474,44 @@ def _stays(plan: _Plan) -> dict:
     return stays
 
 
-def _visit_time(rng, scheduled_on, now, center, *, future: bool) -> datetime.datetime:
-    base = now if future else scheduled_on
-    day = timezone.localdate(base, timezone=center.tzinfo) + datetime.timedelta(days=rng.randint(0 if future else 1, 6))
-    at = datetime.datetime.combine(day, datetime.time(rng.choice([10, 11, 16, 17]), 0), tzinfo=center.tzinfo)
-    if future and at <= now:
-        at += datetime.timedelta(days=1)
-    if not future and at > now:
-        at = now - datetime.timedelta(hours=1)
-    return at
+def _fit_visit(rng: random.Random, plan: _Plan, now: datetime.datetime) -> None:
+    """Put the plan's intro visit on a real session of its batch, as the booking rules would: a
+    visit still to come on one of the next three sessions; one with an outcome on a session after
+    it was booked, the outcome recorded 50-180 minutes after the session started, and the later
+    moves after that (earlier steps move back when the lead is too young for a past session)."""
+    batch = plan.batch
+    moves = [move for move, _, _ in plan.steps]
+    book = moves.index(Move.SCHEDULE_INTRO_VISIT)
+    if plan.status == S.IV_SCHEDULED:
+        plan.session = rng.choice(batch.session_starts(after=now, count=3))
+        return
+    booked_at = plan.steps[book][2]
+    session = batch.session_starts(after=booked_at + datetime.timedelta(hours=2), count=1)[0]
+    latest = now - datetime.timedelta(hours=3)
+    while session > latest:  # the next session has not happened: an earlier one, booked before it
+        session -= datetime.timedelta(days=7)
+    plan.session = session
+    steps = list(plan.steps)
+    if booked_at >= session - datetime.timedelta(hours=2):
+        booked_at = session - datetime.timedelta(hours=rng.randint(4, 120))
+        steps[book] = (steps[book][0], steps[book][1], booked_at)
+        for i in range(book - 1, -1, -1):  # the steps before the booking, before it
+            if steps[i][2] >= steps[i + 1][2]:
+                steps[i] = (steps[i][0], steps[i][1], steps[i + 1][2] - datetime.timedelta(hours=rng.randint(1, 48)))
+        first = steps[0][2] if steps else booked_at
+        if plan.created_at >= first:
+            plan.created_at = first - datetime.timedelta(hours=rng.randint(1, 48))
+    recorded_at = min(session + datetime.timedelta(minutes=rng.randint(50, 180)), now)
+    steps[book + 1] = (steps[book + 1][0], steps[book + 1][1], recorded_at)
+    later = sorted(recorded_at + (now - recorded_at) * rng.uniform(0.05, 0.9) for _ in steps[book + 2 :])
+    for offset, at in enumerate(later, start=book + 2):
+        steps[offset] = (steps[offset][0], steps[offset][1], at)
+    plan.steps = steps
+
+
+def _dob_in_band(rng: random.Random, batch: Batch, day: datetime.date) -> datetime.date:
+    """A date of birth that makes the child `batch`'s age on `day` (whole months, as the rule counts)."""
+    months = rng.randint(batch.min_age_months, batch.max_age_months)
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    # The 1st of the month `months` before: exactly `months` old on `day` (any day of its month).
+    return datetime.date(year, month + 1, 1)

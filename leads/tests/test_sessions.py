@@ -301,3 +301,41 @@ def test_a_cancelled_visit_frees_its_seat(c, tiny):
 )
 def test_the_next_working_day_skips_sunday(today, next_day):
     assert next_working_day(today) == next_day
+
+
+# -- the demo data keeps the rules -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("source", ["seed_demo", "bulk_leads"])
+def test_every_demo_visit_is_on_its_batchs_session_in_its_age_band(db, source, c):
+    from django.core.management import call_command
+
+    from leads.demo import bulk_leads
+
+    if source == "seed_demo":
+        call_command("seed_demo", per_center=120, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    else:
+        bulk_leads(c.center, 400, by=c.counselor, batches=[c.batch, tiny_batch(c)], seed=11)
+    visits = list(IntroVisit.objects.select_related("batch__center", "lead__child", "lead__center"))
+    assert len(visits) > 50
+    now = timezone.now()
+    for visit in visits:
+        batch, child = visit.batch, visit.lead.child
+        assert batch.is_session(visit.scheduled_at), f"{visit} is not on a session of {batch}"
+        years, months = child.age_on(timezone.localdate(visit.scheduled_at, timezone=visit.lead.center.tzinfo))
+        assert batch.min_age_months <= years * 12 + months <= batch.max_age_months, f"{child} outside {batch.age_band}"
+        assert visit.scheduled_at <= now + datetime.timedelta(days=365)
+        if visit.outcome:
+            recorded = visit.lead.status_changes.filter(action__startswith="record_").get().at
+            booked = visit.lead.status_changes.get(action=Move.SCHEDULE_INTRO_VISIT).at
+            assert booked <= visit.scheduled_at <= recorded <= now
+        else:
+            assert visit.scheduled_at > now and visit.lead.status == LeadStatus.IV_SCHEDULED
+    if source == "bulk_leads":
+        return  # bulk volume for benchmarks: enrollments are not held to the batches' capacity
+    for batch in Batch.objects.all():  # the demo's coming sessions are not overbooked
+        assert all(session.enrolled + session.booked <= batch.capacity for session in batch.next_sessions(4))
+
+
+def tiny_batch(c):
+    return BatchFactory(center=c.center, name="Tiny", weekday=5, min_age_months=18, max_age_months=42, capacity=40)
