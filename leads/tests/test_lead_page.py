@@ -22,7 +22,7 @@ from leads.models import (
     LeadNote,
     LeadStatus,
 )
-from leads.tests.factories import BatchFactory, EnrollmentFactory, make_lead
+from leads.tests.factories import BatchFactory, EnrollmentFactory, make_lead, started
 
 
 def page_url(lead):
@@ -196,8 +196,10 @@ def test_schedule_visit_bad_input_shows_errors_beside_fields(client, c, b, lead)
 
 
 def test_admin_records_the_visit_outcome(client, c, lead):
-    visit = lead.schedule_intro_visit(
-        scheduled_at=timezone.now() + datetime.timedelta(hours=1), batch=c.batch, by=c.counselor
+    visit = started(
+        lead.schedule_intro_visit(
+            scheduled_at=timezone.now() + datetime.timedelta(hours=1), batch=c.batch, by=c.counselor
+        )
     )
     client.force_login(c.admin)
     url = reverse("leads:visit_outcome", args=[lead.pk, visit.pk])
