@@ -264,8 +264,16 @@ class IntroVisitIn(Schema):
 
 
 class IntroVisitUpdateIn(Schema):
-    outcome: IVOutcome
-    attended_at: Moment | None = Field(None, description="Defaults to now (or the visit time); empty for NO_SHOW.")
+    """Attendance, outcome and correction (see api/routers/intro_visits.py `_record`)."""
+
+    outcome: IVOutcome | None = Field(
+        None,
+        description="How it went. Without it, `attended_at` records attendance only; a different outcome on a "
+        "visit that has one corrects it (10 minutes for its trainer, any time for a center admin).",
+    )
+    attended_at: Moment | None = Field(
+        None, description="When the child came (defaults to now); alone, it records attendance. Empty for NO_SHOW."
+    )
     outcome_notes: Text(4000) = ""
 
 

@@ -147,6 +147,7 @@ def test_curl_walkthrough_in_docs_runs(live_server, c, tmp_path):
         "ENQUIRY_RECEIVED",
         "DISCOVERY_COMPLETED",
         "IV_SCHEDULED",
+        "IV_SCHEDULED",  # attendance, its own step
         "IV_COMPLETED",
         "CONVERTED",
     ]
@@ -154,7 +155,14 @@ def test_curl_walkthrough_in_docs_runs(live_server, c, tmp_path):
     assert final == {
         "status": "CONVERTED",
         "child": lead.enquiry_id,
-        "history": ["ENQUIRY_RECEIVED", "DISCOVERY_COMPLETED", "IV_SCHEDULED", "IV_COMPLETED", "CONVERTED"],
+        "history": [
+            "ENQUIRY_RECEIVED",
+            "DISCOVERY_COMPLETED",
+            "IV_SCHEDULED",
+            "IV_SCHEDULED",
+            "IV_COMPLETED",
+            "CONVERTED",
+        ],
     }
 
 

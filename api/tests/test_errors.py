@@ -10,7 +10,7 @@ from django.urls import get_resolver
 from django.utils import timezone
 
 from leads.models import FollowUp, IntroVisit, Lead, LeadStatusChange
-from leads.tests.factories import EnrollmentFactory, make_lead
+from leads.tests.factories import EnrollmentFactory, make_lead, started
 
 from .test_scenarios import ENQUIRY, day_in, in_days
 
@@ -123,9 +123,11 @@ def test_outcome_recorded_twice_is_a_409(c, lead, api_as):
     visit = api_as(c.counselor).post(
         f"/leads/{lead.pk}/intro-visit", {"scheduled_at": in_days(1), "batch_id": c.batch.pk}
     )
+    started(IntroVisit.objects.get(pk=visit.json()["id"]))
     trainer = api_as(c.trainer)
     assert trainer.patch(f"/intro-visits/{visit.json()['id']}", {"outcome": "NO_SHOW"}).status_code == 200
-    again = trainer.patch(f"/intro-visits/{visit.json()['id']}", {"outcome": "INTERESTED_ENROLL_NOW"})
+    # The same outcome again (a different one is a correction: test_visit_corrections.py).
+    again = trainer.patch(f"/intro-visits/{visit.json()['id']}", {"outcome": "NO_SHOW"})
     assert again.status_code == 409
     assert again.json() == {"detail": "This intro visit already has an outcome."}
 

@@ -16,7 +16,7 @@ import pytest
 from django.utils import timezone
 
 from leads.models import Lead
-from leads.tests.factories import EnrollmentFactory, make_lead
+from leads.tests.factories import EnrollmentFactory, make_lead, started
 
 ADMIN, COUNSELOR, TRAINER = "admin", "counselor", "trainer"
 STAFF = frozenset({ADMIN, COUNSELOR})
@@ -34,9 +34,10 @@ def _lead(t) -> Lead:
 
 def _visit(t):
     lead = _lead(t)
-    return lead.schedule_intro_visit(
+    visit = lead.schedule_intro_visit(
         scheduled_at=timezone.now() + datetime.timedelta(days=2), batch=t.batch, by=t.admin
     )
+    return started(visit)  # under way, so that its outcome may be recorded
 
 
 def _follow_up(t):

@@ -245,9 +245,8 @@ class IntroVisit(models.Model):
             last = lead.status_changes.order_by("at", "pk").last()
             later = type(self).objects.filter(lead=lead, pk__gt=visit.pk).exclude(cancelled_at__isnull=False)
             if last is None or last.action not in OUTCOME_OR_CORRECTION_MOVES or later.exists():
-                raise LifecycleError(
-                    LEAD_MOVED_ON.format(last=last.action_label if last else "nothing"), code="moved_on"
-                )
+                # Field-level (422 on the API, next to the choices on a form): this outcome is no longer correctable.
+                raise ValidationError({"outcome": LEAD_MOVED_ON.format(last=last.action_label if last else "nothing")})
             now = timezone.now()
             visit.outcome = outcome
             if notes.strip():
