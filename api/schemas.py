@@ -270,14 +270,23 @@ class IntroVisitIn(Schema):
 
 
 class IntroVisitUpdateIn(Schema):
-    outcome: IVOutcome | None = None
+    """Attendance, outcome and correction (see api/routers/intro_visits.py `_record`), or a
+    reschedule of a visit without an outcome (`_reschedule`)."""
+
+    outcome: IVOutcome | None = Field(
+        None,
+        description="How it went. Without it, `attended_at` records attendance only; a different outcome on a "
+        "visit that has one corrects it (10 minutes for its trainer, any time for a center admin).",
+    )
+    attended_at: Moment | None = Field(
+        None, description="When the child came (defaults to now); alone, it records attendance. Empty for NO_SHOW."
+    )
     # Rescheduling a visit without an outcome (see `_reschedule` in api/routers/intro_visits.py).
     scheduled_at: Moment | None = Field(None, description="Reschedule: another session of the batch.")
     batch_id: Id | None = Field(None, description="Reschedule into another batch (with `scheduled_at`).")
     trainer_user_id: Id | None = Field(None, description="Reschedule: another trainer.")
     override_age_band: bool = False
     notes: Text(4000) = ""
-    attended_at: Moment | None = Field(None, description="Defaults to now (or the visit time); empty for NO_SHOW.")
     outcome_notes: Text(4000) = ""
 
 

@@ -118,6 +118,12 @@ class Move(models.TextChoices):
     RECORD_ENROLL_LATER = "record_enroll_later", "Intro visit: interested, enroll later"
     RECORD_NOT_INTERESTED = "record_not_interested", "Intro visit: not interested"
     RECORD_NO_SHOW = "record_no_show", "Intro visit: no-show"
+    RECORD_ATTENDANCE = "record_attendance", "Intro visit: attended"
+    # A wrong tap undone: the outcome is corrected (one move per outcome it is corrected to).
+    CORRECT_TO_ENROLL_NOW = "correct_to_enroll_now", "Outcome corrected: interested, enroll now"
+    CORRECT_TO_ENROLL_LATER = "correct_to_enroll_later", "Outcome corrected: interested, enroll later"
+    CORRECT_TO_NOT_INTERESTED = "correct_to_not_interested", "Outcome corrected: not interested"
+    CORRECT_TO_NO_SHOW = "correct_to_no_show", "Outcome corrected: no-show"
     ADD_FOLLOW_UP = "add_follow_up", "Follow-up added"
     CONVERT = "convert", "Converted"
     CLOSE = "close", "Closed"
@@ -151,6 +157,18 @@ TRANSITIONS: dict[str, dict[str, str]] = {
     Move.RECORD_ENROLL_LATER: {S.IV_SCHEDULED: S.FOLLOW_UP_PENDING},
     Move.RECORD_NOT_INTERESTED: {S.IV_SCHEDULED: S.FOLLOW_UP_PENDING},
     Move.RECORD_NO_SHOW: {S.IV_SCHEDULED: S.IV_NO_SHOW},
+    # Attendance is its own step before the outcome: the lead stays until the trainer says how it went.
+    Move.RECORD_ATTENDANCE: {S.IV_SCHEDULED: S.IV_SCHEDULED},
+    # A correction starts where an outcome lands and goes where the corrected outcome would have.
+    # The verb (IntroVisit.correct_outcome) also refuses once the lead has moved on since the outcome.
+    Move.CORRECT_TO_ENROLL_NOW: dict.fromkeys((S.IV_COMPLETED, S.FOLLOW_UP_PENDING, S.IV_NO_SHOW), S.IV_COMPLETED),
+    Move.CORRECT_TO_ENROLL_LATER: dict.fromkeys(
+        (S.IV_COMPLETED, S.FOLLOW_UP_PENDING, S.IV_NO_SHOW), S.FOLLOW_UP_PENDING
+    ),
+    Move.CORRECT_TO_NOT_INTERESTED: dict.fromkeys(
+        (S.IV_COMPLETED, S.FOLLOW_UP_PENDING, S.IV_NO_SHOW), S.FOLLOW_UP_PENDING
+    ),
+    Move.CORRECT_TO_NO_SHOW: dict.fromkeys((S.IV_COMPLETED, S.FOLLOW_UP_PENDING, S.IV_NO_SHOW), S.IV_NO_SHOW),
     Move.ADD_FOLLOW_UP: {
         S.ENQUIRY_RECEIVED: S.FOLLOW_UP_PENDING,
         S.DISCOVERY_COMPLETED: S.FOLLOW_UP_PENDING,
@@ -172,6 +190,16 @@ OUTCOME_MOVES: dict[str, str] = {
     IVOutcome.NO_SHOW: Move.RECORD_NO_SHOW,
 }
 
+#: The move that corrects a recorded outcome to each outcome.
+CORRECTION_MOVES: dict[str, str] = {
+    IVOutcome.INTERESTED_ENROLL_NOW: Move.CORRECT_TO_ENROLL_NOW,
+    IVOutcome.INTERESTED_ENROLL_LATER: Move.CORRECT_TO_ENROLL_LATER,
+    IVOutcome.NOT_INTERESTED: Move.CORRECT_TO_NOT_INTERESTED,
+    IVOutcome.NO_SHOW: Move.CORRECT_TO_NO_SHOW,
+}
+#: The moves after which a visit's outcome may still be corrected (nothing else happened to the lead since).
+OUTCOME_OR_CORRECTION_MOVES = frozenset({*OUTCOME_MOVES.values(), *CORRECTION_MOVES.values()})
+
 #: The move each follow-up outcome makes on the lead (the follow-up is completed in the same step).
 FOLLOW_UP_MOVES: dict[str, str] = {
     FollowUpOutcome.ENROLLED: Move.CONVERT,
@@ -180,7 +208,15 @@ FOLLOW_UP_MOVES: dict[str, str] = {
     FollowUpOutcome.SCHEDULED_IV: Move.SCHEDULE_INTRO_VISIT,
 }
 
-_ATTENDED_MOVES = (Move.RECORD_ENROLL_NOW, Move.RECORD_ENROLL_LATER, Move.RECORD_NOT_INTERESTED)
+_ATTENDED_MOVES = (
+    Move.RECORD_ENROLL_NOW,
+    Move.RECORD_ENROLL_LATER,
+    Move.RECORD_NOT_INTERESTED,
+    Move.RECORD_ATTENDANCE,
+    Move.CORRECT_TO_ENROLL_NOW,
+    Move.CORRECT_TO_ENROLL_LATER,
+    Move.CORRECT_TO_NOT_INTERESTED,
+)
 #: The lead's milestones: each field holds when a move of its row first happened (a move that
 #: shows the step "or a later one", so a walk-in converted without a visit reached discovery).
 #: Written by `Lead._transition` with the move, so the figures read one row per lead, never the history.
@@ -193,7 +229,9 @@ MILESTONE_MOVES: dict[str, tuple[str, ...]] = {
         Move.CONVERT,
     ),
     "iv_scheduled_reached_at": (Move.SCHEDULE_INTRO_VISIT, *_ATTENDED_MOVES, Move.RECORD_NO_SHOW, Move.CONVERT),
-    "iv_attended_at": _ATTENDED_MOVES,  # literally attended (outcome other than no-show)
+    # Literally attended (attendance, or an outcome other than no-show). A correction to no-show
+    # takes it back (IntroVisit.correct_outcome), so the figures never count a child who did not come.
+    "iv_attended_at": _ATTENDED_MOVES,
     # Taps on call / WhatsApp links count too: `insights.models.ContactAttempt` keeps this field.
     "first_contact_at": (Move.ADD_FOLLOW_UP, Move.SCHEDULE_INTRO_VISIT),
 }
@@ -212,6 +250,8 @@ MOVE_PERMISSION: dict[str, str] = {
     Move.RECORD_ENROLL_LATER: Action.RECORD_OUTCOME,
     Move.RECORD_NOT_INTERESTED: Action.RECORD_OUTCOME,
     Move.RECORD_NO_SHOW: Action.RECORD_OUTCOME,
+    Move.RECORD_ATTENDANCE: Action.RECORD_OUTCOME,
+    **dict.fromkeys(CORRECTION_MOVES.values(), Action.RECORD_OUTCOME),
     Move.ADD_FOLLOW_UP: Action.MANAGE_FOLLOW_UP,
     Move.CONVERT: Action.CONVERT,
     Move.CLOSE: Action.CLOSE,
@@ -242,6 +282,8 @@ _MOVE_PHRASE = {
     Move.RECORD_ENROLL_LATER: "have an intro-visit outcome recorded",
     Move.RECORD_NOT_INTERESTED: "have an intro-visit outcome recorded",
     Move.RECORD_NO_SHOW: "have an intro-visit outcome recorded",
+    Move.RECORD_ATTENDANCE: "have intro-visit attendance recorded",
+    **dict.fromkeys(CORRECTION_MOVES.values(), "have an intro-visit outcome corrected"),
     Move.ADD_FOLLOW_UP: "get a follow-up",
     Move.CONVERT: "be converted",
     Move.CLOSE: "be closed",
@@ -263,6 +305,26 @@ AGE_BAND_OVERRIDE_ONLY_ADMINS = "Only a center admin may book a child outside th
 AGE_BAND_OVERRIDDEN = "Age band overridden: {child} will be {age}; {batch} is for {band}."
 VISIT_NOT_OPEN = "This intro visit is {state}: it can no longer be changed."
 CANCEL_NEEDS_REASON = "Say why the visit is cancelled."
+VISIT_NOT_STARTED = "This intro visit starts at {when}: record how it went once it has started."
+VISIT_CANCELLED = "This intro visit was cancelled."
+VISIT_HAS_OUTCOME = "This intro visit already has an outcome."
+ALREADY_ATTENDED = "Attendance is already recorded for this intro visit."
+ATTENDANCE_IN_FUTURE = "Attendance cannot be in the future."
+NO_OUTCOME_TO_CORRECT = "This intro visit has no outcome yet: record it first."
+SAME_OUTCOME = "The outcome is already “{outcome}”."
+CORRECTION_TOO_LATE = (
+    "A recorded outcome can be corrected for {minutes} minutes only: ask a center admin to correct it."
+)
+LEAD_MOVED_ON = (
+    "The lead has moved on since this outcome was recorded ({last}), so the outcome can no longer be "
+    "corrected: take the next step from the lead page instead."
+)
+CORRECTION_NOTE = "outcome corrected from {old} to {new} by {name}"
+
+
+def visit_not_started(when: str) -> str:
+    """The refusal for an outcome or attendance recorded before the visit has started."""
+    return VISIT_NOT_STARTED.format(when=when)
 
 
 def allowed_moves(status: str) -> list[str]:

@@ -149,6 +149,12 @@ class NextQuery(QueryForm):
     next = LocalPathField()
 
 
+class StepSent(forms.Form):
+    """`?step=` of a trainer card: which confirmation or choice it opens (anything else: none)."""
+
+    step = forms.ChoiceField(choices=[("", ""), ("no_show", "no_show"), ("correct", "correct")], required=False)
+
+
 class OutcomeSent(forms.Form):
     """The trainer's one-tap outcome: the outcome's code and the notes, as typed (the verb checks them)."""
 

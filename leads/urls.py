@@ -46,4 +46,6 @@ urlpatterns = [
     path("trainer/", trainer.trainer_today, name="trainer_today"),
     path("trainer/visits/<id:pk>/", trainer.visit_card, name="trainer_visit"),
     path("trainer/visits/<id:pk>/outcome/", trainer.record_outcome, name="trainer_outcome"),
+    path("trainer/visits/<id:pk>/attended/", trainer.record_attendance, name="trainer_attendance"),
+    path("trainer/visits/<id:pk>/correct/", trainer.correct_outcome, name="trainer_correct"),
 ]

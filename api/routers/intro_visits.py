@@ -51,27 +51,36 @@ def schedule_intro_visit(request: HttpRequest, lead_id: int, payload: IntroVisit
 @router.patch(
     "/intro-visits/{iv_id}",
     response=responses({200: IntroVisitOut}),
-    summary="Record an intro visit's outcome, or reschedule it",
+    summary="Record attendance or the outcome, correct it, or reschedule the visit",
 )
 def update_intro_visit(request: HttpRequest, iv_id: int, payload: IntroVisitUpdateIn):
-    """Attendance and outcome; the lead moves as the lifecycle says: INTERESTED_ENROLL_NOW ->
-    IV_COMPLETED, INTERESTED_ENROLL_LATER and NOT_INTERESTED -> FOLLOW_UP_PENDING, NO_SHOW -> IV_NO_SHOW.
+    """`{"attended_at": ...}` alone records attendance (the lead stays IV_SCHEDULED); `outcome`
+    records how it went and the lead moves as the lifecycle says: INTERESTED_ENROLL_NOW ->
+    IV_COMPLETED, INTERESTED_ENROLL_LATER and NOT_INTERESTED -> FOLLOW_UP_PENDING, NO_SHOW ->
+    IV_NO_SHOW. A different outcome on a visit that has one is a correction. Nothing can be
+    recorded before the visit has started (422 naming the field).
     With `scheduled_at`, `batch_id` or `trainer_user_id` on a visit without an outcome, reschedules it
     (another session, the booking's rules; the lead stays IV_SCHEDULED)."""
     if _reschedules(payload):
         return _reschedule(request, iv_id, payload)
     user = request.auth
     visit = get_intro_visit_for_user(user, path_id(iv_id, "intro visit"), action=Action.RECORD_OUTCOME)
-    if payload.outcome is None:
-        raise invalid("outcome", "Send the outcome (or scheduled_at / batch_id / trainer_user_id to reschedule).")
-    with renamed({"notes": "outcome_notes"}):
-        visit.record_outcome(
-            outcome=payload.outcome,
-            notes=payload.outcome_notes,
-            attended_at=aware(payload.attended_at, visit.lead.center),
-            by=user,
-        )
+    _record(visit, payload, user)
     return visit
+
+
+def _record(visit: IntroVisit, payload: IntroVisitUpdateIn, user: User) -> None:
+    """Attendance, outcome or correction: one verb each; the rules (start, window, moved on) are theirs."""
+    attended_at = aware(payload.attended_at, visit.lead.center)
+    with renamed({"notes": "outcome_notes"}):
+        if payload.outcome is None:
+            if attended_at is None:
+                raise invalid("outcome", "Send the outcome, or attended_at to record attendance only.")
+            visit.record_attendance(attended_at=attended_at, by=user)
+        elif visit.outcome and payload.outcome != visit.outcome:
+            visit.correct_outcome(outcome=payload.outcome, notes=payload.outcome_notes, by=user)
+        else:  # a second PATCH with the same outcome: the verb's "already has an outcome" (409)
+            visit.record_outcome(outcome=payload.outcome, notes=payload.outcome_notes, attended_at=attended_at, by=user)
 
 
 # -- rescheduling and cancelling (counselors, admins) ------------------------------------------------

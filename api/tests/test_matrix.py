@@ -15,7 +15,7 @@ import pytest
 from django.utils import timezone
 
 from leads.models import Lead
-from leads.tests.factories import EnrollmentFactory, make_lead, next_session
+from leads.tests.factories import EnrollmentFactory, make_lead, next_session, started
 
 ADMIN, COUNSELOR, TRAINER = "admin", "counselor", "trainer"
 STAFF = frozenset({ADMIN, COUNSELOR})
@@ -33,7 +33,8 @@ def _lead(t) -> Lead:
 
 def _visit(t):
     lead = _lead(t)
-    return lead.schedule_intro_visit(scheduled_at=next_session(t.batch), batch=t.batch, by=t.admin)
+    visit = lead.schedule_intro_visit(scheduled_at=next_session(t.batch), batch=t.batch, by=t.admin)
+    return started(visit)  # under way, so that its outcome may be recorded
 
 
 def _follow_up(t):

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from leads.models import Child, FamilyLink, FollowUp, IntroVisit, Lead, Parent
-from leads.tests.factories import make_lead, persona_session
+from leads.tests.factories import make_lead, persona_session, started
 
 ENQUIRY = {
     "child": {"first_name": "Mehr", "last_name": "Goyal", "dob": "2020-06-15", "gender": "Girl"},
@@ -43,6 +43,11 @@ def scheduled_lead(c, api):
     response = api.post(f"/leads/{lead.pk}/intro-visit", {"scheduled_at": session_in(1), "batch_id": c.batch.pk})
     assert response.status_code == 201, response.json()
     return lead, response.json()
+
+
+def started_now(visit: dict) -> None:
+    """The class has begun (the outcome may be recorded only then)."""
+    started(IntroVisit.objects.get(pk=visit["id"]))
 
 
 def test_1_create_new_enquiry(c, api_as):
@@ -146,6 +151,7 @@ def test_3_schedule_intro_visit(c, lead, api_as):
 )
 def test_4_mark_intro_visit_attended_with_outcome(c, api_as, outcome, status):
     lead, visit = scheduled_lead(c, api_as(c.counselor))
+    started_now(visit)
 
     response = api_as(c.trainer).patch(
         f"/intro-visits/{visit['id']}", {"outcome": outcome, "outcome_notes": "Child enjoyed the session"}

@@ -10,7 +10,7 @@ from django.utils import timezone
 from leads.models import FollowUp, IntroVisit, LeadStatus, Move
 from leads.models.enrollment import session_time
 from leads.models.intro_visit import next_working_day
-from leads.tests.factories import BatchFactory, EnrollmentFactory, make_lead, next_session
+from leads.tests.factories import BatchFactory, EnrollmentFactory, make_lead, next_session, started
 
 
 def local(at: datetime.datetime, c) -> str:
@@ -176,7 +176,7 @@ def test_patch_reschedule_keeps_the_rules(c, tiny, api_as):
         .status_code
         == 403
     )
-    visit.record_outcome(outcome="NO_SHOW", by=c.admin)
+    started(visit).record_outcome(outcome="NO_SHOW", by=c.admin)
     done = api.patch(f"/intro-visits/{visit.pk}", {"scheduled_at": local(next_session(tiny, 1), c)})
     assert done.status_code == 409
 

@@ -9,16 +9,28 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 
-from accounts.models import Action, CenterScopedQuerySet
+from accounts.models import Action, CenterScopedQuerySet, Role
 from leads.lifecycle import (
     AGE_BAND_OVERRIDDEN,
     AGE_BAND_OVERRIDE_ONLY_ADMINS,
+    ALREADY_ATTENDED,
+    ATTENDANCE_IN_FUTURE,
     CANCEL_NEEDS_REASON,
+    CORRECTION_MOVES,
+    CORRECTION_NOTE,
+    CORRECTION_TOO_LATE,
+    LEAD_MOVED_ON,
+    NO_OUTCOME_TO_CORRECT,
     NOT_A_SESSION,
     OUTCOME_MOVES,
+    OUTCOME_OR_CORRECTION_MOVES,
     OUTSIDE_AGE_BAND,
+    SAME_OUTCOME,
     SESSION_FULL,
+    VISIT_CANCELLED,
+    VISIT_HAS_OUTCOME,
     VISIT_NOT_OPEN,
     VISIT_TOO_LATE,
     IVOutcome,
@@ -26,6 +38,7 @@ from leads.lifecycle import (
     Move,
     require_own_visit,
     require_permission,
+    visit_not_started,
 )
 from leads.models.enrollment import VISIT_HORIZON, Batch, batch_problem, months_label, session_time
 
@@ -60,6 +73,11 @@ class IntroVisit(models.Model):
     attended_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=24, choices=IVOutcome, null=True, blank=True)
     outcome_notes = models.TextField(blank=True)
+    # When the outcome was first recorded, and by whom: the trainer's correction window starts here.
+    outcome_recorded_at = models.DateTimeField(null=True, blank=True, editable=False)
+    outcome_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
     cancelled_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -94,6 +112,79 @@ class IntroVisit(models.Model):
             return self.get_outcome_display()
         return "Scheduled"
 
+    # -- when may it be recorded -----------------------------------------------------------------
+
+    def starts_at_local(self) -> datetime.datetime:
+        return timezone.localtime(self.scheduled_at, self.lead.center.tzinfo)
+
+    @property
+    def recordable_from(self) -> datetime.datetime:
+        """The earliest moment attendance or an outcome may be recorded (the visit's start, less the grace)."""
+        return self.scheduled_at - datetime.timedelta(minutes=settings.INTRO_VISIT_OUTCOME_GRACE_MINUTES)
+
+    def has_started(self, now: datetime.datetime | None = None) -> bool:
+        return (now or timezone.now()) >= self.recordable_from
+
+    def correctable_until(self) -> datetime.datetime | None:
+        """Until when the trainer may correct the outcome (center admins may at any time)."""
+        if not self.outcome:
+            return None
+        recorded = self.outcome_recorded_at or self.updated_at
+        return recorded + datetime.timedelta(minutes=settings.INTRO_VISIT_CORRECTION_MINUTES)
+
+    def may_correct(self, user: User, now: datetime.datetime | None = None) -> bool:
+        """Whether `user` may still correct the outcome (the card shows "Undo / correct" then)."""
+        if not self.outcome or not user.may(Action.RECORD_OUTCOME):
+            return False
+        if user.role in (Role.CENTER_ADMIN, Role.SUPER_ADMIN):
+            return True
+        return (now or timezone.now()) <= self.correctable_until()
+
+    def _refuse_unless_recordable(self, field: str) -> None:
+        """Every door's rule: nothing is recorded about a visit that has not started."""
+        if not self.has_started():
+            raise ValidationError({field: visit_not_started(_when(self.starts_at_local()))})
+
+    # -- the verbs -----------------------------------------------------------------------------
+
+    def record_attendance(self, *, attended_at: datetime.datetime | None = None, by: User) -> None:
+        """The child came: save `attended_at` (now unless given); the outcome is recorded next.
+
+        One history row (RECORD_ATTENDANCE, the lead stays in IV_SCHEDULED); the lead's
+        `iv_attended_at` milestone is set with it.
+        """
+        require_own_visit(by, (self.trainer_id, self.batch.trainer_id))
+        self._refuse_unless_open()
+        if self.attended_at:
+            raise LifecycleError(ALREADY_ATTENDED, code="attended")
+        self._refuse_unless_recordable("attended_at")
+        attended_at = self._clean_attended_at(attended_at) or timezone.now()
+        with self.lead._transition(Move.RECORD_ATTENDANCE, by=by) as lead:
+            visit = type(self).objects.select_for_update().get(pk=self.pk)
+            visit._refuse_unless_open()
+            if visit.attended_at:
+                raise LifecycleError(ALREADY_ATTENDED, code="attended")
+            visit.attended_at = attended_at
+            visit.save(update_fields=["attended_at", "updated_at"])
+        self.lead = lead
+        for field in ("attended_at", "updated_at"):
+            setattr(self, field, getattr(visit, field))
+
+    def _refuse_unless_open(self) -> None:
+        if self.cancelled_at:
+            raise LifecycleError(VISIT_CANCELLED, code="cancelled")
+        if self.outcome:
+            raise LifecycleError(VISIT_HAS_OUTCOME, code="has_outcome")
+
+    def _clean_attended_at(self, attended_at: datetime.datetime | None) -> datetime.datetime | None:
+        if attended_at is None:
+            return None
+        if attended_at > timezone.now() + datetime.timedelta(minutes=5):
+            raise ValidationError({"attended_at": ATTENDANCE_IN_FUTURE})
+        if attended_at < self.recordable_from:
+            raise ValidationError({"attended_at": visit_not_started(_when(self.starts_at_local()))})
+        return min(attended_at, timezone.now())
+
     def record_outcome(
         self,
         *,
@@ -102,34 +193,83 @@ class IntroVisit(models.Model):
         attended_at: datetime.datetime | None = None,
         by: User,
     ) -> None:
-        """Record attendance and outcome; the lead moves as the transition table says.
+        """Record the outcome (and attendance, unless recorded before); the lead moves as the
+        transition table says. Refused before the visit has started (the grace setting).
 
         Trainers record only their own visits (theirs, or in a batch they teach), whatever the door.
-        Locks the lead first (in `_transition`), then this visit.
+        Locks the lead first (in `_transition`), then this visit. A no-show after "Attended" takes
+        the attendance back (a wrong tap).
         """
         if outcome not in OUTCOME_MOVES:
             raise ValidationError({"outcome": f"Choose one of: {', '.join(IVOutcome.values)}."})
-        if attended_at is not None and attended_at > timezone.now() + datetime.timedelta(minutes=5):
-            raise ValidationError({"attended_at": "Attendance cannot be in the future."})
         require_own_visit(by, (self.trainer_id, self.batch.trainer_id))
-        if self.cancelled_at:
-            raise LifecycleError("This intro visit was cancelled.")
-        if self.outcome:
-            raise LifecycleError("This intro visit already has an outcome.")
-        with self.lead._transition(OUTCOME_MOVES[outcome], by=by, note=notes):
+        self._refuse_unless_open()
+        self._refuse_unless_recordable("outcome")
+        attended_at = self._clean_attended_at(attended_at)
+        with self.lead._transition(OUTCOME_MOVES[outcome], by=by, note=notes) as lead:
             visit = type(self).objects.select_for_update().get(pk=self.pk)
-            if visit.cancelled_at:
-                raise LifecycleError("This intro visit was cancelled.")
-            if visit.outcome:
-                raise LifecycleError("This intro visit already has an outcome.")
+            visit._refuse_unless_open()
+            now = timezone.now()
             visit.outcome = outcome
             visit.outcome_notes = notes.strip()
-            visit.attended_at = (
-                None if outcome == IVOutcome.NO_SHOW else attended_at or max(timezone.now(), visit.scheduled_at)
-            )
-            if visit.attended_at and visit.attended_at > timezone.now():
-                visit.attended_at = timezone.now()
+            visit.outcome_recorded_at = now
+            visit.outcome_recorded_by = by
+            if outcome == IVOutcome.NO_SHOW:
+                visit.attended_at = None
+                _forget_attendance(lead, visit)
+            else:
+                visit.attended_at = visit.attended_at or attended_at or now
             visit.save()
+        self.lead = lead
+        for field in ("outcome", "outcome_notes", "attended_at", "outcome_recorded_at", "outcome_recorded_by_id"):
+            setattr(self, field, getattr(visit, field))
+        self.updated_at = visit.updated_at
+
+    def correct_outcome(self, *, outcome: str, notes: str = "", by: User) -> None:
+        """Undo a wrong tap: change the recorded outcome, and the lead's status with it.
+
+        A move of its own (CORRECT_TO_<outcome>) with its own history row that says what was
+        corrected and by whom; never a silent overwrite. The trainer who may record the visit may
+        correct it for INTRO_VISIT_CORRECTION_MINUTES after recording; center and super admins at
+        any time. Refused once the lead has moved on (any move since the outcome), so a
+        correction never undoes a later step.
+        """
+        if outcome not in CORRECTION_MOVES:
+            raise ValidationError({"outcome": f"Choose one of: {', '.join(IVOutcome.values)}."})
+        require_own_visit(by, (self.trainer_id, self.batch.trainer_id))
+        if self.cancelled_at:
+            raise LifecycleError(VISIT_CANCELLED, code="cancelled")
+        if not self.outcome:
+            raise LifecycleError(NO_OUTCOME_TO_CORRECT, code="no_outcome")
+        if outcome == self.outcome:
+            raise ValidationError({"outcome": SAME_OUTCOME.format(outcome=IVOutcome(outcome).label)})
+        if by is not None and by.may(Action.RECORD_OUTCOME) and not self.may_correct(by):
+            minutes = settings.INTRO_VISIT_CORRECTION_MINUTES
+            raise PermissionDenied(CORRECTION_TOO_LATE.format(minutes=minutes))
+        old = self.outcome
+        note = CORRECTION_NOTE.format(old=old, new=outcome, name=_name(by))
+        if notes.strip():
+            note = f"{note}: {notes.strip()}"
+        with self.lead._transition(CORRECTION_MOVES[outcome], by=by, note=note, correcting=True) as lead:
+            visit = type(self).objects.select_for_update().get(pk=self.pk)
+            if visit.outcome != old:
+                raise LifecycleError("The outcome was changed meanwhile: look again.", code="changed")
+            last = lead.status_changes.order_by("at", "pk").last()
+            later = type(self).objects.filter(lead=lead, pk__gt=visit.pk).exclude(cancelled_at__isnull=False)
+            if last is None or last.action not in OUTCOME_OR_CORRECTION_MOVES or later.exists():
+                # Field-level (422 on the API, next to the choices on a form): this outcome is no longer correctable.
+                raise ValidationError({"outcome": LEAD_MOVED_ON.format(last=last.action_label if last else "nothing")})
+            now = timezone.now()
+            visit.outcome = outcome
+            if notes.strip():
+                visit.outcome_notes = notes.strip()
+            if outcome == IVOutcome.NO_SHOW:
+                visit.attended_at = None
+                _forget_attendance(lead, visit)
+            elif visit.attended_at is None:
+                visit.attended_at = now
+            visit.save()
+        self.lead = lead
         for field in ("outcome", "outcome_notes", "attended_at", "updated_at"):
             setattr(self, field, getattr(visit, field))
 
@@ -278,3 +418,23 @@ def follow_up_after_cancel(lead: Lead, *, reason: str, by: User) -> FollowUp:
     return lead.add_follow_up(
         scheduled_date=next_working_day(today), notes=f"Intro visit cancelled: {reason}. Book another session.", by=by
     )
+
+
+def _forget_attendance(lead, visit: IntroVisit) -> None:
+    """A no-show (or a correction to one) takes back the lead's "attended" milestone, unless
+    another of its visits was attended: the figures count only children who came."""
+    others = IntroVisit.objects.filter(lead=lead, attended_at__isnull=False).exclude(pk=visit.pk)
+    if not others.exists():
+        lead.iv_attended_at = None
+
+
+def _name(user: User | None) -> str:
+    if user is None:
+        return "the system"
+    return user.get_full_name() or user.username
+
+
+def _when(local: datetime.datetime) -> str:
+    """`Mon 15 Feb, 4:00 PM` (with the year when not this year), as the screens show it."""
+    fmt = "D j M, g:i A" if local.year == timezone.localdate().year else "D j M Y, g:i A"
+    return date_format(local, fmt)

@@ -233,8 +233,12 @@ class Lead(models.Model):
     # -- the one private step ------------------------------------------------------------------
 
     @contextmanager
-    def _transition(self, move: str, *, by: User | None, note: str = "") -> Iterator[Lead]:
-        """Lock the lead, check `move`, let the caller write, record history; all or nothing."""
+    def _transition(self, move: str, *, by: User | None, note: str = "", correcting: bool = False) -> Iterator[Lead]:
+        """Lock the lead, check `move`, let the caller write, record history; all or nothing.
+
+        `correcting`: the move corrects the last one (a wrong outcome tap), so the stay the wrong
+        move began never happened: it is not counted, and the status's clock keeps its start.
+        """
         require_permission(by, MOVE_PERMISSION[move], self.center_id)
         with transaction.atomic():
             lead = type(self).objects.select_for_update().get(pk=self.pk)
@@ -243,7 +247,7 @@ class Lead(models.Model):
             yield lead
             now = timezone.now()
             lead.status = to_status
-            if to_status != from_status:
+            if to_status != from_status and not correcting:
                 if from_status in OPEN_STATUSES:
                     days = (now - lead.status_changed_at).total_seconds() / 86400
                     if getattr(lead, STAY_FIELDS[from_status]) is None:

@@ -6,7 +6,7 @@ import factory
 from django.utils import timezone
 
 from accounts.models import Center, Role, User
-from leads.models import Batch, Enrollment, Lead, LeadSource
+from leads.models import Batch, Enrollment, IntroVisit, Lead, LeadSource
 
 
 class CenterFactory(factory.django.DjangoModelFactory):
@@ -107,3 +107,12 @@ def make_lead(center: Center, by: User, **overrides) -> Lead:
     }
     overrides.setdefault("source", LeadSource.WALK_IN)
     return Lead.create_enquiry(center=center, child=child, parent=parent, by=by, **overrides)
+
+
+def started(visit: IntroVisit, *, minutes_ago: int = 5) -> IntroVisit:
+    """Move a visit (scheduled in the future, as the verb requires) to a start `minutes_ago`, so
+    its attendance and outcome may be recorded (see INTRO_VISIT_OUTCOME_GRACE_MINUTES)."""
+    at = timezone.now() - datetime.timedelta(minutes=minutes_ago)
+    IntroVisit.objects.filter(pk=visit.pk).update(scheduled_at=at)
+    visit.scheduled_at = at
+    return visit

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from leads.demo import bulk_leads
 from leads.models import Enrollment, FollowUp, IntroVisit, Lead, LeadSource, LeadStatus, LeadStatusChange
-from leads.tests.factories import make_lead, next_session, session_choice
+from leads.tests.factories import make_lead, next_session, session_choice, started
 
 S = LeadStatus
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -294,7 +294,7 @@ def test_counselor_may_not_record_a_visit_outcome_and_sees_no_such_option(client
 
 
 def test_center_admin_records_enroll_now_by_dropping_on_iv_completed(client, c, lead):
-    visit = scheduled(c, lead)
+    visit = started(scheduled(c, lead))
     client.force_login(c.admin)
     response = client.post(move_url(lead), {"to": S.IV_COMPLETED}, **HTMX)
     assert response.status_code == 200
@@ -305,7 +305,7 @@ def test_center_admin_records_enroll_now_by_dropping_on_iv_completed(client, c, 
 
 
 def test_center_admin_records_a_no_show(client, c, lead):
-    visit = scheduled(c, lead)
+    visit = started(scheduled(c, lead))
     client.force_login(c.admin)
     client.post(move_url(lead), {"to": S.IV_NO_SHOW})
     visit.refresh_from_db()
@@ -313,7 +313,7 @@ def test_center_admin_records_a_no_show(client, c, lead):
 
 
 def test_dropping_a_scheduled_lead_on_follow_up_asks_for_the_outcome(client, c, lead):
-    visit = scheduled(c, lead)
+    visit = started(scheduled(c, lead))
     client.force_login(c.admin)
     ask = client.post(move_url(lead), {"to": S.FOLLOW_UP_PENDING}, **HTMX)
     assert ask.status_code == 200 and ask["HX-Retarget"] == "#move-dialog-body"

@@ -46,7 +46,7 @@ from hypothesis import strategies as st
 from api.api import api
 from api.models import ApiToken
 from insights.models import Notification, NotificationKind
-from leads.tests.factories import make_lead, next_session
+from leads.tests.factories import make_lead, next_session, started
 
 pytestmark = pytest.mark.django_db
 
@@ -306,6 +306,11 @@ def _world(c, b, superadmin) -> dict:
     visit = visit_lead.schedule_intro_visit(
         scheduled_at=next_session(c.batch), batch=c.batch, trainer=c.trainer, by=c.counselor
     )
+    started(visit, minutes_ago=10)  # under way: its card offers Attended and No-show to crawl
+    recorded = make_lead(c.center, c.counselor).schedule_intro_visit(
+        scheduled_at=next_session(c.batch), batch=c.batch, trainer=c.trainer, by=c.counselor
+    )
+    started(recorded, minutes_ago=10).record_outcome(outcome="NO_SHOW", by=c.trainer)  # "Undo / correct" to crawl
     for user in (c.counselor, c.admin, c.trainer, superadmin):
         Notification.objects.create(
             recipient=user, kind=NotificationKind.OVERDUE, title="Call back", url=f"/leads/{fresh.pk}/", lead=fresh

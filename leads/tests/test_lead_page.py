@@ -22,7 +22,7 @@ from leads.models import (
     LeadNote,
     LeadStatus,
 )
-from leads.tests.factories import BatchFactory, EnrollmentFactory, make_lead, next_session, session_choice
+from leads.tests.factories import BatchFactory, EnrollmentFactory, make_lead, next_session, session_choice, started
 
 
 def page_url(lead):
@@ -187,7 +187,7 @@ def test_schedule_visit_bad_input_shows_errors_beside_fields(client, c, b, lead)
 
 
 def test_admin_records_the_visit_outcome(client, c, lead):
-    visit = lead.schedule_intro_visit(scheduled_at=next_session(c.batch), batch=c.batch, by=c.counselor)
+    visit = started(lead.schedule_intro_visit(scheduled_at=next_session(c.batch), batch=c.batch, by=c.counselor))
     client.force_login(c.admin)
     url = reverse("leads:visit_outcome", args=[lead.pk, visit.pk])
     data = {f"visit{visit.pk}-outcome": IVOutcome.INTERESTED_ENROLL_LATER, f"visit{visit.pk}-notes": "Loved it"}

@@ -19,7 +19,7 @@ from leads.models import (
     LifecycleError,
     Move,
 )
-from leads.tests.factories import BatchFactory, EnrollmentFactory, make_lead, persona_session
+from leads.tests.factories import BatchFactory, EnrollmentFactory, make_lead, persona_session, started
 
 S = LeadStatus
 TOMORROW = datetime.timedelta(days=1)
@@ -36,7 +36,7 @@ def bring_to(status, c):
     if status == S.DISCOVERY_COMPLETED:
         lead.complete_discovery(school="DPS", by=by)
     elif status in (S.IV_SCHEDULED, S.IV_COMPLETED, S.IV_NO_SHOW):
-        visit = lead.schedule_intro_visit(scheduled_at=_visit_time(), batch=c.batch, by=by)
+        visit = started(lead.schedule_intro_visit(scheduled_at=_visit_time(), batch=c.batch, by=by))
         if status == S.IV_COMPLETED:
             visit.record_outcome(outcome=IVOutcome.INTERESTED_ENROLL_NOW, by=c.trainer)
         elif status == S.IV_NO_SHOW:

@@ -19,7 +19,7 @@ from accounts.models import Role
 from api.tests.conftest import ApiClient
 from leads import lifecycle
 from leads.models import Enrollment, FollowUpStatus, Lead, LeadStatus, Parent
-from leads.tests.factories import BatchFactory, UserFactory, make_lead, persona_session
+from leads.tests.factories import BatchFactory, UserFactory, make_lead, persona_session, started
 
 S = LeadStatus
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -33,7 +33,7 @@ def _visit_time():
 def _scheduled(c, *, trainer=None):
     lead = make_lead(c.center, c.counselor)
     visit = lead.schedule_intro_visit(scheduled_at=_visit_time(), batch=c.batch, trainer=trainer, by=c.counselor)
-    return lead, visit
+    return lead, started(visit)
 
 
 def _api(user, settings):

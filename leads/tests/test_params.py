@@ -10,7 +10,7 @@ import pytest
 from crm.converters import MAX_ID
 from insights.models import MessageTemplate, Notification
 from leads import params
-from leads.tests.factories import make_lead, next_session
+from leads.tests.factories import make_lead, next_session, started
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -161,8 +161,8 @@ def test_marking_a_notification_read_with_junk_next_goes_to_the_list(client, c):
 @pytest.mark.django_db
 def test_a_trainer_note_with_a_nul_byte_is_refused_beside_the_card(client, c):
     lead = make_lead(c.center, c.counselor)
-    visit = lead.schedule_intro_visit(
-        scheduled_at=next_session(c.batch), batch=c.batch, trainer=c.trainer, by=c.counselor
+    visit = started(
+        lead.schedule_intro_visit(scheduled_at=next_session(c.batch), batch=c.batch, trainer=c.trainer, by=c.counselor)
     )
     client.force_login(c.trainer)
     url = f"/trainer/visits/{visit.pk}/outcome/"

@@ -10,7 +10,7 @@ from leads import lifecycle
 from leads.models import FollowUp, IntroVisit, LeadStatus, LifecycleError, Move
 from leads.models.enrollment import Batch, sessions_of
 from leads.models.intro_visit import next_working_day
-from leads.tests.factories import BatchFactory, EnrollmentFactory, make_lead, next_session
+from leads.tests.factories import BatchFactory, EnrollmentFactory, make_lead, next_session, started
 
 IST = datetime.timezone(datetime.timedelta(hours=5, minutes=30))
 
@@ -235,7 +235,7 @@ def test_reschedule_within_a_full_session_counts_the_visit_once(c, tiny):
 def test_a_visit_with_an_outcome_cannot_be_rescheduled_or_cancelled(c, tiny):
     lead = toddler(c)
     visit = lead.schedule_intro_visit(scheduled_at=next_session(tiny), batch=tiny, by=c.counselor)
-    visit.record_outcome(outcome="NO_SHOW", by=c.trainer)
+    started(visit).record_outcome(outcome="NO_SHOW", by=c.trainer)
     with pytest.raises(LifecycleError, match="no-show: it can no longer be changed"):
         visit.reschedule(scheduled_at=next_session(tiny, 1), by=c.counselor)
     with pytest.raises(LifecycleError):

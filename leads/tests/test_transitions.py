@@ -9,13 +9,15 @@ models"), written down so that changing one is a visible edit here too.
 import datetime
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
 from leads.models import Enrollment, FollowUp, IntroVisit, IVOutcome, LifecycleError, Move
-from leads.tests.factories import make_lead, persona_session
+from leads.tests.factories import make_lead, persona_session, started
 
 NO = None  # refused: LifecycleError with a sentence, nothing written
+SAME = "same outcome"  # the table allows it, but the visit already has that outcome: ValidationError, nothing written
 # The spec's statuses, short so the table reads as a grid.
 ENQ, DISC, IV_S, IV_C, NOSHOW, FUP, CONV, LOST = STATUSES = (
     "ENQUIRY_RECEIVED",
@@ -49,6 +51,15 @@ EXPECTED: dict[str, tuple[str | None, ...]] = {
     "record_enroll_later":   (NO,     NO,     FUP,    NO,     NO,     NO,     NO,     NO),
     "record_not_interested": (NO,     NO,     FUP,    NO,     NO,     NO,     NO,     NO),
     "record_no_show":        (NO,     NO,     NOSHOW, NO,     NO,     NO,     NO,     NO),
+    # Issue 9: "Attended" is its own step before the outcome; the lead waits in IV_SCHEDULED for it.
+    "record_attendance":     (NO,     NO,     IV_S,   NO,     NO,     NO,     NO,     NO),
+    # Issue 9: a wrong outcome tap is corrected; the lead goes where the corrected outcome leads (as
+    # recording it would have), from where an outcome lands. Not before an outcome, not once converted
+    # or closed (the verb also refuses once any later move was made: test_trainer_corrections.py).
+    "correct_to_enroll_now":     (NO, NO,     NO,     SAME,   IV_C,   IV_C,   NO,     NO),
+    "correct_to_enroll_later":   (NO, NO,     NO,     FUP,    FUP,    FUP,    NO,     NO),
+    "correct_to_not_interested": (NO, NO,     NO,     FUP,    FUP,    FUP,    NO,     NO),
+    "correct_to_no_show":        (NO, NO,     NO,     NOSHOW, SAME,   NOSHOW, NO,     NO),
     # Spec, POST /leads/{id}/follow-up: "Auto-updates lead status to FOLLOW_UP_PENDING"; create_follow_up():
     # "Auto-updates lead status if needed": a scheduled visit still comes first, so IV_SCHEDULED stays.
     "add_follow_up":         (FUP,    FUP,    IV_S,   FUP,    FUP,    FUP,    NO,     NO),
@@ -71,6 +82,14 @@ OUTCOMES = {
     "record_not_interested": IVOutcome.NOT_INTERESTED,
     "record_no_show": IVOutcome.NO_SHOW,
 }
+CORRECTIONS = {
+    "correct_to_enroll_now": IVOutcome.INTERESTED_ENROLL_NOW,
+    "correct_to_enroll_later": IVOutcome.INTERESTED_ENROLL_LATER,
+    "correct_to_not_interested": IVOutcome.NOT_INTERESTED,
+    "correct_to_no_show": IVOutcome.NO_SHOW,
+}
+#: The trainer's moves (the others are made by the center admin).
+TRAINER_MOVES = {*OUTCOMES, *CORRECTIONS, "record_attendance"}
 
 
 def _visit_time():
@@ -84,7 +103,7 @@ def lead_in(status, c):
     if status == "DISCOVERY_COMPLETED":
         lead.complete_discovery(school="DPS", by=by)
     elif status in ("IV_SCHEDULED", "IV_COMPLETED", "IV_NO_SHOW"):
-        visit = lead.schedule_intro_visit(scheduled_at=_visit_time(), batch=c.batch, by=by)
+        visit = started(lead.schedule_intro_visit(scheduled_at=_visit_time(), batch=c.batch, by=by))
         if status == "IV_COMPLETED":
             visit.record_outcome(outcome=IVOutcome.INTERESTED_ENROLL_NOW, by=c.trainer)
         elif status == "IV_NO_SHOW":
@@ -97,6 +116,25 @@ def lead_in(status, c):
         lead.close(reason="Fees", by=by)
     lead.refresh_from_db()
     assert lead.status == status, f"could not bring a lead to {status}"
+    return lead
+
+
+def lead_for(move, status, c):
+    """A lead in `status`; for a correction, one whose outcome (a different one where one lands
+    there) brought it to `status`, so that the rule is what decides."""
+    if move not in CORRECTIONS or status not in ("IV_COMPLETED", "IV_NO_SHOW", "FOLLOW_UP_PENDING"):
+        return lead_in(status, c)
+    lead = make_lead(c.center, c.counselor)
+    visit = started(lead.schedule_intro_visit(scheduled_at=_visit_time(), batch=c.batch, by=c.admin))
+    lands_there = {
+        "IV_COMPLETED": [IVOutcome.INTERESTED_ENROLL_NOW],
+        "IV_NO_SHOW": [IVOutcome.NO_SHOW],
+        "FOLLOW_UP_PENDING": [IVOutcome.INTERESTED_ENROLL_LATER, IVOutcome.NOT_INTERESTED],
+    }[status]
+    outcome = next((o for o in lands_there if o != CORRECTIONS[move]), lands_there[0])
+    visit.record_outcome(outcome=outcome, by=c.trainer)
+    lead.refresh_from_db()
+    assert lead.status == status
     return lead
 
 
@@ -116,6 +154,11 @@ def perform(move, lead, c):
         )
     elif move == "cancel_intro_visit":
         IntroVisit.objects.filter(lead=lead).awaiting_outcome().first().cancel(reason="Child unwell", by=by)
+    elif move == "record_attendance":
+        IntroVisit.objects.filter(lead=lead).awaiting_outcome().first().record_attendance(by=c.trainer)
+    elif move in CORRECTIONS:
+        visit = IntroVisit.objects.filter(lead=lead, outcome__isnull=False).last()
+        visit.correct_outcome(outcome=CORRECTIONS[move], by=c.trainer)
     elif move == "add_follow_up":
         lead.add_follow_up(scheduled_date=timezone.localdate() + TOMORROW, by=by)
     elif move == "convert":
@@ -128,13 +171,22 @@ def perform(move, lead, c):
         raise AssertionError(move)
 
 
-VISIT_MOVES = {*OUTCOMES, "reschedule_intro_visit", "cancel_intro_visit"}
-
-
 def give_a_visit_to_record(move, lead, c):
     """An outcome needs a visit awaiting one; in statuses that have none, add one so the rule is what refuses."""
-    if move in VISIT_MOVES and not IntroVisit.objects.filter(lead=lead).awaiting_outcome().exists():
+    if move in ("reschedule_intro_visit", "cancel_intro_visit") and not (
+        IntroVisit.objects.filter(lead=lead).awaiting_outcome().exists()
+    ):
         IntroVisit.objects.create(lead=lead, scheduled_at=_visit_time(), batch=c.batch)
+    just_started = timezone.now() - datetime.timedelta(minutes=1)
+    if (move in OUTCOMES or move == "record_attendance") and not (
+        IntroVisit.objects.filter(lead=lead).awaiting_outcome().exists()
+    ):
+        IntroVisit.objects.create(lead=lead, scheduled_at=just_started, batch=c.batch)
+    if move in CORRECTIONS and not IntroVisit.objects.filter(lead=lead, outcome__isnull=False).exists():
+        other = IVOutcome.NO_SHOW if CORRECTIONS[move] != IVOutcome.NO_SHOW else IVOutcome.NOT_INTERESTED
+        IntroVisit.objects.create(
+            lead=lead, scheduled_at=just_started, batch=c.batch, outcome=other, outcome_recorded_at=timezone.now()
+        )
 
 
 def snapshot(lead):
@@ -155,9 +207,16 @@ def test_the_table_names_every_move_and_status():
 
 @pytest.mark.parametrize("move, status, target", CELLS, ids=[f"{m}-from-{s}" for m, s, _ in CELLS])
 def test_move_from_status(c, move, status, target):
-    lead = lead_in(status, c)
+    lead = lead_for(move, status, c)
     give_a_visit_to_record(move, lead, c)
     history_before = lead.status_changes.count()
+    if target is SAME:
+        before = snapshot(lead)
+        with pytest.raises(ValidationError) as refused:
+            perform(move, lead, c)
+        assert "already" in " ".join(refused.value.messages)
+        assert snapshot(lead) == before, "a refused correction wrote something"
+        return
     if target is NO:
         before = snapshot(lead)
         with pytest.raises(LifecycleError) as refused:
@@ -174,7 +233,7 @@ def test_move_from_status(c, move, status, target):
     if move == "cancel_intro_visit":  # and the follow-up that keeps the lead in a queue, through its own verb
         expected_rows.append((target, target, "add_follow_up"))
     assert [(r.from_status, r.to_status, r.action) for r in new_rows] == expected_rows
-    assert new_rows[0].actor == (c.trainer if move in OUTCOMES else c.admin)
+    assert new_rows[0].actor == (c.trainer if move in TRAINER_MOVES else c.admin)
 
 
 def test_a_new_enquiry_starts_in_enquiry_received(c):

@@ -25,7 +25,7 @@ from leads.access import get_intro_visit_for_user, require_action
 from leads.centers import current_center, user_centers
 from leads.lifecycle import require_own_visit
 from leads.models import IntroVisit, IVOutcome, LifecycleError, ParentExpectation
-from leads.params import OutcomeSent
+from leads.params import OutcomeSent, StepSent
 
 #: What a trainer picks after "Attended" (a no-show is its own button).
 ATTENDED_OUTCOMES = [
@@ -33,6 +33,8 @@ ATTENDED_OUTCOMES = [
     (IVOutcome.INTERESTED_ENROLL_LATER, "Interested: enroll later"),
     (IVOutcome.NOT_INTERESTED, "Not interested"),
 ]
+#: What a recorded outcome can be corrected to (the card leaves out the one recorded).
+CORRECTIONS = [*ATTENDED_OUTCOMES, (IVOutcome.NO_SHOW, "No-show")]
 EXPECTATIONS = dict(ParentExpectation.choices)
 
 
@@ -83,11 +85,42 @@ def trainer_today(request: HttpRequest) -> HttpResponse:
         local_day = timezone.localtime(visit.scheduled_at, visit.lead.center.tzinfo).date()
         days.setdefault(local_day, []).append(_decorate(visit))
     sections = [(labels[day], day, days.get(day, [])) for day in sorted(labels)]
+    for _label, _day, day_visits in sections:
+        for visit in day_visits:
+            _annotate(visit, request.user, now)
     return render(request, "leads/trainer.html", {"sections": sections, "outcomes": ATTENDED_OUTCOMES})
 
 
+def _annotate(visit: IntroVisit, user: User, now: datetime.datetime) -> IntroVisit:
+    """What the card shows and offers now: the verb's own rules (`has_started`, `may_correct`), read."""
+    tz = visit.lead.center.tzinfo
+    visit.started = visit.has_started(now)
+    visit.correctable = visit.may_correct(user, now)
+    until = visit.correctable_until()
+    visit.local_until = timezone.localtime(until, tz) if until else None
+    visit.any_time = user.role != Role.TRAINER  # admins correct at any time: no "until" to show
+    visit.corrections = [(value, label) for value, label in CORRECTIONS if value != visit.outcome]
+    today = timezone.localdate(now, timezone=tz)
+    visit.today = visit.local_at.date() == today
+    visit.other_year = visit.local_at.year != today.year
+    return visit
+
+
 def _card(request: HttpRequest, visit: IntroVisit, *, step: str = "", error: str = "", status: int = 200):
-    context = {"visit": _decorate(visit), "step": step, "error": error, "outcomes": ATTENDED_OUTCOMES}
+    visit = _annotate(_decorate(visit), request.user, timezone.now())
+    if step == "correct" and not visit.correctable:
+        step = ""
+    # An error about the outcome goes next to the choices when the card shows them.
+    field_error = step == "correct" or bool(
+        visit.started and visit.attended_at and not visit.outcome and step != "no_show"
+    )
+    context = {
+        "visit": visit,
+        "step": step,
+        "error": error,
+        "field_error": field_error,
+        "outcomes": ATTENDED_OUTCOMES,
+    }
     if request.htmx:
         return render(request, "leads/trainer.html#visit-card", context, status=status)
     return render(request, "leads/trainer.html", {**context, "single": True}, status=status)
@@ -96,11 +129,42 @@ def _card(request: HttpRequest, visit: IntroVisit, *, step: str = "", error: str
 @login_required
 @require_GET
 def visit_card(request: HttpRequest, pk: int) -> HttpResponse:
-    """One visit's card; `?step=attended` opens the outcome choices (a page without JS)."""
+    """One visit's card; `?step=no_show` asks to confirm a no-show, `?step=correct` opens the
+    correction (pages of their own without JS)."""
     visit = get_intro_visit_for_user(request.user, pk, action=Action.RECORD_OUTCOME)
     _check_own_visit(request.user, visit)
-    step = "attended" if request.GET.get("step") == "attended" and not visit.outcome else ""
-    return _card(request, visit, step=step)
+    step = StepSent(request.GET)
+    return _card(request, visit, step=step.cleaned_data["step"] if step.is_valid() else "")
+
+
+def _done(request: HttpRequest, visit: IntroVisit, message: str) -> HttpResponse:
+    if not request.htmx:
+        messages.success(request, message)
+        return redirect(reverse("leads:trainer_today"))
+    return trigger_client_event(_card(request, visit), "visitRecorded", {"id": visit.pk, "message": message})
+
+
+def _refused(request: HttpRequest, visit: IntroVisit, error: Exception, *, step: str = "") -> HttpResponse:
+    """A verb's refusal on the card, next to the buttons (a 400 page without JS for bad input)."""
+    visit.refresh_from_db()
+    if isinstance(error, ValidationError):
+        return _card(request, visit, step=step, error=" ".join(error.messages), status=200 if request.htmx else 400)
+    if not request.htmx:
+        messages.error(request, str(error))
+        return redirect(reverse("leads:trainer_today"))
+    return _card(request, visit, error=str(error))
+
+
+@login_required
+@require_POST
+def record_attendance(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Attended": saves the attendance now; the card then asks how it went."""
+    visit = get_intro_visit_for_user(request.user, pk, action=Action.RECORD_OUTCOME)
+    try:
+        visit.record_attendance(by=request.user)
+    except (LifecycleError, ValidationError) as error:
+        return _refused(request, visit, error)
+    return _done(request, visit, f"{visit.lead.child}: attended. How did it go?")
 
 
 @login_required
@@ -108,22 +172,30 @@ def visit_card(request: HttpRequest, pk: int) -> HttpResponse:
 def record_outcome(request: HttpRequest, pk: int) -> HttpResponse:
     visit = get_intro_visit_for_user(request.user, pk, action=Action.RECORD_OUTCOME)
     sent = OutcomeSent(request.POST)  # bounded text, no NUL bytes: the verb judges the outcome itself
+    retry = "no_show" if request.POST.get("outcome") == IVOutcome.NO_SHOW else ""
     if not sent.is_valid():
-        return _card(request, visit, step="attended", error=sent.message(), status=200 if request.htmx else 400)
+        return _card(request, visit, step=retry, error=sent.message(), status=200 if request.htmx else 400)
     outcome, notes = sent.cleaned_data["outcome"], sent.cleaned_data["notes"]
     try:
         visit.record_outcome(outcome=outcome, notes=notes, by=request.user)
-    except LifecycleError as error:
-        if not request.htmx:
-            messages.error(request, str(error))
-            return redirect(reverse("leads:trainer_today"))
-        visit.refresh_from_db()
-        return _card(request, visit, error=str(error))
-    except ValidationError as error:
-        step = "" if outcome == IVOutcome.NO_SHOW else "attended"
-        return _card(request, visit, step=step, error=" ".join(error.messages), status=200 if request.htmx else 400)
-    message = f"{visit.lead.child}: {visit.get_outcome_display().lower()}."
-    if not request.htmx:
-        messages.success(request, message)
-        return redirect(reverse("leads:trainer_today"))
-    return trigger_client_event(_card(request, visit), "visitRecorded", {"id": visit.pk, "message": message})
+    except (LifecycleError, ValidationError) as error:
+        return _refused(request, visit, error, step=retry)
+    return _done(request, visit, f"{visit.lead.child}: {visit.get_outcome_display().lower()}.")
+
+
+@login_required
+@require_POST
+def correct_outcome(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Undo / correct": the verb records the correction as a move of its own."""
+    visit = get_intro_visit_for_user(request.user, pk, action=Action.RECORD_OUTCOME)
+    sent = OutcomeSent(request.POST)
+    if not sent.is_valid():
+        return _card(request, visit, step="correct", error=sent.message(), status=200 if request.htmx else 400)
+    old = visit.get_outcome_display()
+    try:
+        visit.correct_outcome(outcome=sent.cleaned_data["outcome"], notes=sent.cleaned_data["notes"], by=request.user)
+    except (LifecycleError, ValidationError) as error:
+        return _refused(request, visit, error, step="correct")
+    return _done(
+        request, visit, f"{visit.lead.child}: corrected from {old.lower()} to {visit.get_outcome_display().lower()}."
+    )
