@@ -18,11 +18,29 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from leads import params  # dates within 2000-2100
-from leads.models import Batch, ClosedReason, FollowUpOutcome, Gender, IVOutcome, LeadSource, ParentExpectation
+from leads.lifecycle import FOLLOW_UP_DEFAULT_TIME
+from leads.models import Batch, ClosedReason, ExpectationChoice, FollowUpOutcome, Gender, IVOutcome, LeadSource
 from leads.phones import normalize_phone
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class FollowUpTimeField(params.DateTimeField):
+    """When to call: a date and time in the center's clock (bind the form inside
+    `timezone.override(center.tzinfo)`); a bare date is FOLLOW_UP_DEFAULT_TIME that day, as in the API."""
+
+    widget = DATETIME
+
+    def to_python(self, value):
+        if isinstance(value, str) and len(value.strip()) == 10:
+            value = f"{value.strip()}T{FOLLOW_UP_DEFAULT_TIME:%H:%M}"
+        return super().to_python(value)
+
+
+def follow_up_initial(day: datetime.date, tz) -> datetime.datetime:
+    """A form's suggested follow-up time: FOLLOW_UP_DEFAULT_TIME on `day`, in the center's clock."""
+    return datetime.datetime.combine(day, FOLLOW_UP_DEFAULT_TIME, tzinfo=tz)
 
 
 class ObjectChoiceField(forms.ChoiceField):
@@ -43,8 +61,15 @@ class ObjectChoiceField(forms.ChoiceField):
 class CenterChoices:
     """The center's people and batches for the forms' choice lists: one query each, when needed."""
 
-    def __init__(self, center):
+    def __init__(self, center, *, lead=None):
         self.center = center
+        self.lead = lead
+
+    @cached_property
+    def expectation_choices(self) -> list[tuple[str, str]]:
+        """The center's "what the parents expect" list, with any retired choice the lead still has."""
+        keep = (self.lead.parent_expectations or []) if self.lead is not None else []
+        return ExpectationChoice.choices_for(self.center, keep=keep)
 
     @cached_property
     def people(self) -> list[User]:
@@ -57,6 +82,11 @@ class CenterChoices:
     @property
     def trainers(self) -> list[User]:
         return [user for user in self.people if user.role == Role.TRAINER]
+
+    @property
+    def interval_days(self) -> int:
+        """The center's default gap before the next call (a postponed follow-up without a date)."""
+        return self.center.follow_up_interval_days
 
     @cached_property
     def batches(self) -> list[Batch]:
@@ -113,7 +143,7 @@ class EnquiryForm(forms.Form):
     source = forms.ChoiceField(label="How they heard of us", choices=LeadSource.choices, initial=LeadSource.WALK_IN)
     parent_expectations = forms.MultipleChoiceField(
         label="What the parents expect",
-        choices=ParentExpectation.choices,
+        choices=(),  # the center's own list: `expectation_choices`
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
@@ -126,8 +156,9 @@ class EnquiryForm(forms.Form):
     remarks = forms.CharField(label="Remarks", required=False, widget=forms.Textarea(attrs={"rows": 3}))
     assigned_to = ObjectChoiceField(label="Assigned to", required=False, label_from=staff_label)
 
-    def __init__(self, *args, centers=(), staff=(), current_center=None, **kwargs):
+    def __init__(self, *args, centers=(), staff=(), current_center=None, expectation_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["parent_expectations"].choices = list(expectation_choices)
         centers = list(centers)
         if len(centers) <= 1:
             # One center: no choice to make, it is the center.
@@ -191,15 +222,20 @@ class EnquiryForm(forms.Form):
 
 
 class DiscoveryForm(forms.Form):
+    needs = ("expectation_choices",)
     school = forms.CharField(max_length=160, required=False)
     preferred_schedule = forms.CharField(max_length=160, required=False)
     parent_expectations = forms.MultipleChoiceField(
         label="Parent expectations",
-        choices=ParentExpectation.choices,
+        choices=(),  # the lead's center's own list
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
     discovery_notes = forms.CharField(label="Discovery notes", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, expectation_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["parent_expectations"].choices = list(expectation_choices)
 
 
 class ScheduleVisitForm(forms.Form):
@@ -227,7 +263,7 @@ class OutcomeForm(forms.Form):
 
     outcome = forms.ChoiceField(choices=IVOutcome.choices, widget=forms.RadioSelect)
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    follow_up_date = params.DateField(required=False, widget=DATE, help_text="Optional: when to call next.")
+    follow_up_date = FollowUpTimeField(required=False, label="Call next on", help_text="Optional: when to call next.")
 
     def __init__(self, *args, outcomes: list[str] | None = None, with_follow_up: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -241,7 +277,7 @@ class FollowUpForm(forms.Form):
     """`lead.add_follow_up`."""
 
     needs = ("staff",)
-    scheduled_date = params.DateField(label="Call on", widget=DATE)
+    scheduled_date = FollowUpTimeField(label="Call on")
     assigned_to = ObjectChoiceField(label="Who calls", required=False)
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -253,10 +289,12 @@ class FollowUpForm(forms.Form):
 
 
 class CompleteFollowUpForm(forms.Form):
-    """`follow_up.complete`: one form for every outcome; `clean` asks only for the chosen outcome's
-    fields (the model verb checks them again, with the same sentences)."""
+    """`follow_up.complete`: one form for every outcome; `clean` asks only for what the verb cannot
+    do without (it checks again, with the same sentences). What the verb fills in itself is optional
+    here too: the next date of POSTPONED (the center's interval), the reason of LOST (the notes),
+    the visit of SCHEDULED_IV (a "book the visit" follow-up due today)."""
 
-    needs = ("batches", "trainers")
+    needs = ("batches", "trainers", "interval_days")
     LABELS = {
         FollowUpOutcome.ENROLLED: "Enrolling: convert now",
         FollowUpOutcome.SCHEDULED_IV: "Booked an intro visit",
@@ -266,12 +304,14 @@ class CompleteFollowUpForm(forms.Form):
     outcome = forms.ChoiceField(choices=(), widget=forms.RadioSelect, label="Outcome")
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     # POSTPONED
-    next_date = params.DateField(required=False, widget=DATE, label="Call again on")
+    next_date = FollowUpTimeField(required=False, label="Call again on")
     # LOST
     category = forms.ChoiceField(
         choices=ClosedReason.choices, initial=ClosedReason.OTHER, required=False, label="Reason category"
     )
-    reason = forms.CharField(required=False, max_length=500, label="Why are they not joining?")
+    reason = forms.CharField(
+        required=False, max_length=500, label="Why are they not joining?", help_text="Empty: the notes are the reason."
+    )
     # SCHEDULED_IV and ENROLLED
     batch = ObjectChoiceField(label="Batch", required=False)
     # SCHEDULED_IV
@@ -282,12 +322,6 @@ class CompleteFollowUpForm(forms.Form):
     plan = forms.CharField(required=False, max_length=80, label="Plan", help_text="e.g. Weekly, 3 months")
 
     REQUIRED = {
-        FollowUpOutcome.POSTPONED: {"next_date": "Pick the date of the next follow-up."},
-        FollowUpOutcome.LOST: {"reason": "Say why the family is not joining."},
-        FollowUpOutcome.SCHEDULED_IV: {
-            "batch": "Choose the batch the child will try.",
-            "scheduled_at": "Enter the date and time of the visit.",
-        },
         FollowUpOutcome.ENROLLED: {"batch": "Choose the batch.", "start_date": "Enter the first class date."},
     }
     #: Which fields each outcome shows: (CSS classes of the outcomes that show them, fields).
@@ -299,8 +333,19 @@ class CompleteFollowUpForm(forms.Form):
         ("of-ENROLLED", ["start_date", "plan"]),
     )
 
-    def __init__(self, *args, batches=(), trainers=(), outcomes: list[str] | None = None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        batches=(),
+        trainers=(),
+        interval_days: int | None = None,
+        outcomes: list[str] | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
+        if interval_days:
+            self.fields["next_date"].help_text = f"Empty: in {interval_days} days, at the same time."
+        self.fields["scheduled_at"].help_text = "Empty: a “book the visit” call stays due today."
         outcomes = outcomes or list(self.LABELS)
         self.fields["outcome"].choices = [(value, self.LABELS[value]) for value in outcomes]
         self.fields["batch"] = ObjectChoiceField(
@@ -338,11 +383,11 @@ class CompleteFollowUpForm(forms.Form):
         outcome = data["outcome"]
         kwargs: dict[str, Any] = {"outcome": outcome, "notes": data.get("notes", "")}
         if outcome == FollowUpOutcome.POSTPONED:
-            kwargs["next_date"] = data["next_date"]
+            kwargs["next_date"] = data.get("next_date")
         elif outcome == FollowUpOutcome.LOST:
-            kwargs["reason"] = data["reason"]
+            kwargs["reason"] = data.get("reason", "")
             kwargs["category"] = data.get("category") or ClosedReason.OTHER
-        elif outcome == FollowUpOutcome.SCHEDULED_IV:
+        elif outcome == FollowUpOutcome.SCHEDULED_IV and (data.get("batch") or data.get("scheduled_at")):
             kwargs["intro_visit"] = {
                 "scheduled_at": data["scheduled_at"],
                 "batch": data["batch"],
@@ -388,7 +433,7 @@ class CloseForm(forms.Form):
 class ReopenForm(forms.Form):
     """`lead.reopen`."""
 
-    follow_up_date = params.DateField(label="Call again on", required=False, widget=DATE)
+    follow_up_date = FollowUpTimeField(label="Call again on", required=False)
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 

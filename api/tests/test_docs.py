@@ -39,6 +39,7 @@ SPEC_OPERATIONS = {
     ("post", "/api/v1/enrollments"),
     ("get", "/api/v1/batches"),
     ("get", "/api/v1/users"),
+    ("get", "/api/v1/parent-expectations"),  # issue 9: each center's own choices
 }
 LEGACY_OPERATIONS = {
     ("post", "/api/v1/leads"),
