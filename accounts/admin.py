@@ -87,7 +87,7 @@ class ScopedAdmin(admin.ModelAdmin):
 @admin.register(Center)
 class CenterAdmin(ScopedAdmin):
     center_path = "pk"
-    list_display = ["code", "name", "city", "timezone"]
+    list_display = ["code", "name", "city", "timezone", "follow_up_interval_days"]
     search_fields = ["code", "name", "city"]
     center_admin_can_add = False
 
@@ -98,6 +98,13 @@ class CenterAdmin(ScopedAdmin):
     def get_readonly_fields(self, request, obj=None):
         # The code is printed on every enquiry ID: only super admins may change it.
         return [] if request.user.is_super_admin else ["code"]
+
+    def save_model(self, request, obj, form, change):
+        from leads.models import ExpectationChoice
+
+        super().save_model(request, obj, form, change)
+        if not change:  # a new center starts with the usual "what the parents expect" list
+            ExpectationChoice.seed(obj)
 
 
 class UserForm(forms.ModelForm):

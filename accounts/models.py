@@ -6,7 +6,7 @@ import zoneinfo
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from guardian.models import UserObjectPermissionBase
@@ -67,6 +67,12 @@ class Center(models.Model):
     )
     city = models.CharField(max_length=80, blank=True)
     timezone = models.CharField(max_length=64, default="Asia/Kolkata", validators=[validate_timezone])
+    follow_up_interval_days = models.PositiveSmallIntegerField(
+        "Follow-up interval (days)",
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text="When a follow-up is postponed without a date, the next call is this many days later.",
+    )
 
     objects = CenterQuerySet.as_manager()
 

@@ -15,6 +15,7 @@ from ninja import Field, Schema
 from pydantic import AfterValidator, BeforeValidator, ConfigDict
 
 from accounts.models import Role
+from leads.lifecycle import FOLLOW_UP_DEFAULT_TIME
 from leads.models import (
     ClosedReason,
     FollowUpOutcome,
@@ -23,7 +24,6 @@ from leads.models import (
     IVOutcome,
     LeadSource,
     LeadStatus,
-    ParentExpectation,
 )
 
 MAX_ID = 2**63 - 1
@@ -51,6 +51,16 @@ def _date_part(value):
     return value
 
 
+def _bare_date_at_default_time(value):
+    """A follow-up's time: "2026-12-20" (or a date) means FOLLOW_UP_DEFAULT_TIME that day; a naive
+    date-time is the center's local time (the verb reads it so)."""
+    if isinstance(value, str) and len(value.strip()) == 10:
+        return f"{value.strip()}T{FOLLOW_UP_DEFAULT_TIME:%H:%M:%S}"
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        return datetime.datetime.combine(value, FOLLOW_UP_DEFAULT_TIME)
+    return value
+
+
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
@@ -60,6 +70,8 @@ def Text(max_length: int, min_length: int = 0):  # noqa: N802  (reads as a type)
 
 Day = Annotated[datetime.date, BeforeValidator(_date_part), AfterValidator(_in_range)]
 Moment = Annotated[datetime.datetime, AfterValidator(_in_range)]
+#: When a follow-up is due: a date-time (naive: the center's local time) or a bare date (10:00 local).
+FollowUpTime = Annotated[datetime.datetime, BeforeValidator(_bare_date_at_default_time), AfterValidator(_in_range)]
 
 
 def aware(value: datetime.datetime | None, center) -> datetime.datetime | None:
@@ -140,7 +152,11 @@ class EnquiryIn(Schema):
     parent: ParentIn
     school: Text(160) = ""
     source: LeadSource = LeadSource.WALK_IN
-    parent_expectations: list[ParentExpectation] = Field(default_factory=list, max_length=20)
+    parent_expectations: list[Text(40)] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Codes of the center's choices (GET /api/v1/reference/parent-expectations?center_id=...).",
+    )
     preferred_schedule: Text(160) = ""
     remarks: Text(4000) = ""
     assigned_to_user_id: Id | None = None
@@ -150,7 +166,9 @@ class EnquiryIn(Schema):
 class DiscoveryIn(Schema):
     school: Text(160) | None = None
     preferred_schedule: Text(160) | None = None
-    parent_expectations: list[ParentExpectation] | None = Field(None, max_length=20)
+    parent_expectations: list[Text(40)] | None = Field(
+        None, max_length=20, description="Codes of the lead's center's choices; an unknown one is a 422 listing them."
+    )
     discovery_notes: Text(4000) | None = None
 
 
@@ -321,11 +339,19 @@ class IntroVisitOut(StampedOut):
         return local(obj.cancelled_at, obj.lead.center)
 
 
+class ExpectationChoiceOut(Schema):
+    center_id: int
+    code: str
+    label: str
+
+
 # -- follow-ups ---------------------------------------------------------------------------------
 
 
 class FollowUpIn(Schema):
-    scheduled_date: Day
+    scheduled_date: FollowUpTime = Field(
+        description="Date-time in the center's time zone (naive) or with an offset; a bare date is 10:00 local."
+    )
     notes: Text(4000) = ""
     assigned_to_user_id: Id | None = Field(None, description="Defaults to the lead's counselor.")
 
@@ -337,37 +363,79 @@ class EnrollmentTermsIn(Schema):
 
 
 class FollowUpUpdateIn(Schema):
-    status: FollowUpStatus = Field(FollowUpStatus.COMPLETED, description="COMPLETED (with an outcome) or CANCELLED.")
+    status: FollowUpStatus | None = Field(
+        None,
+        description="COMPLETED (with an outcome) or CANCELLED; absent (or PENDING) with only notes, "
+        "scheduled_date or assigned_to_user_id: edit the pending follow-up.",
+    )
     outcome: FollowUpOutcome | None = None
     notes: Text(4000) = ""
-    next_follow_up_date: Day | None = Field(None, description="Required for POSTPONED.")
-    reason: Text(500) = Field("", description="Required for LOST: why the family is not joining.")
-    intro_visit: IntroVisitIn | None = Field(None, description="Required for SCHEDULED_IV.")
+    scheduled_date: FollowUpTime | None = Field(None, description="Edit: the new time of a pending follow-up.")
+    assigned_to_user_id: Id | None = Field(None, description="Edit: who calls (staff of the lead's center).")
+    next_follow_up_date: FollowUpTime | None = Field(
+        None, description="For POSTPONED; absent: the center's follow_up_interval_days later, at the same time."
+    )
+    reason: Text(500) = Field("", description="For LOST: why the family is not joining (absent: the notes).")
+    intro_visit: IntroVisitIn | None = Field(
+        None, description="For SCHEDULED_IV; absent: a “book the visit” follow-up due today is created."
+    )
     enrollment: EnrollmentTermsIn | None = Field(
         None, description="Required for ENROLLED (or `enrollment_id`): the enrollment, made as the lead converts."
     )
     enrollment_id: Id | None = Field(None, description="For ENROLLED: an enrollment made before.")
 
 
+class NextFollowUpOut(Schema):
+    """The follow-up that completing this one created (POSTPONED, SCHEDULED_IV without a visit)."""
+
+    id: int
+    scheduled_date: datetime.datetime
+    assigned_to_user_id: int | None
+    notes: str
+
+    @staticmethod
+    def resolve_scheduled_date(obj):
+        return local(obj.scheduled_date, obj.lead.center)
+
+    @staticmethod
+    def resolve_assigned_to_user_id(obj) -> int | None:
+        return obj.assigned_to_id
+
+
 class FollowUpOut(StampedOut):
     id: int
     lead_id: int
-    scheduled_date: datetime.date
+    scheduled_date: datetime.datetime
     completed_at: datetime.datetime | None
     status: FollowUpStatus
     outcome: FollowUpOutcome | None
     notes: str
     assigned_to_user_id: int | None
+    next_follow_up: NextFollowUpOut | None = Field(
+        None, description="Set once completing this follow-up created the next one (which time the center chose)."
+    )
     created_at: datetime.datetime
     updated_at: datetime.datetime
+
+    @staticmethod
+    def resolve_scheduled_date(obj):
+        return local(obj.scheduled_date, obj.lead.center)
+
+    @staticmethod
+    def resolve_completed_at(obj):
+        return local(obj.completed_at, obj.lead.center)
 
     @staticmethod
     def resolve_assigned_to_user_id(obj) -> int | None:
         return obj.assigned_to_id
 
     @staticmethod
-    def resolve_completed_at(obj):
-        return local(obj.completed_at, obj.lead.center)
+    def resolve_next_follow_up(obj):
+        if obj.next_follow_up_id is None:
+            return None
+        follow_up = obj.next_follow_up
+        follow_up.lead = obj.lead  # same lead: its center, without another query
+        return follow_up
 
 
 class LeadDetailOut(LeadOut):

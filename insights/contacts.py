@@ -7,13 +7,19 @@ import re
 from urllib.parse import quote
 
 from insights.models import MessageTemplate, TemplateKind
-from leads.models import FamilyLink, IntroVisit, Lead, LeadStatus, Parent
+from leads.models import FamilyLink, FollowUp, IntroVisit, Lead, LeadStatus, Parent
 
 
 def when(value: datetime.datetime, tz) -> str:
     """`Mon 15 Feb, 4:00 PM` in the given time zone (the house date format)."""
     local = value.astimezone(tz)
     return f"{local:%a %d %b}, {int(local.strftime('%I'))}:{local:%M %p}"
+
+
+def at_time(value: datetime.datetime, tz) -> str:
+    """`4:00 PM` in the given time zone."""
+    local = value.astimezone(tz)
+    return f"{int(local.strftime('%I'))}:{local:%M %p}"
 
 
 def primary_parent(child_id: int) -> Parent | None:
@@ -36,6 +42,9 @@ def message_for(lead: Lead, kind: str, *, parent: Parent | None, counselor=None)
         upcoming = IntroVisit.objects.filter(lead=lead).awaiting_outcome().order_by("-scheduled_at").first()
         if upcoming is not None:
             visit = when(upcoming.scheduled_at, lead.center.tzinfo)
+    # The next pending call ({follow_up}), e.g. "we will call you on Mon 15 Feb, 4:00 PM".
+    upcoming_call = FollowUp.objects.filter(lead=lead).pending().order_by("scheduled_date", "pk").first()
+    follow_up = when(upcoming_call.scheduled_date, lead.center.tzinfo) if upcoming_call is not None else ""
     counselor = counselor or lead.assigned_to
     first_name = (parent.name.split() or [""])[0] if parent else ""
     return MessageTemplate.render(
@@ -45,6 +54,7 @@ def message_for(lead: Lead, kind: str, *, parent: Parent | None, counselor=None)
         center=lead.center.name,
         counselor=(counselor.first_name or str(counselor)) if counselor else "",
         visit=visit,
+        follow_up=follow_up,
     )
 
 

@@ -201,7 +201,7 @@ class MessageTemplate(models.Model):
     kind = models.CharField(max_length=16, choices=TemplateKind)
     body = models.TextField(
         validators=[validate_template],
-        help_text="Placeholders: {parent}, {child}, {center}, {counselor}, {visit}; nothing else in braces.",
+        help_text="Placeholders: {parent}, {child}, {center}, {counselor}, {visit}, {follow_up}; nothing else in braces.",
     )
     updated_at = models.DateTimeField(auto_now=True)
 

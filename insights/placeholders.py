@@ -13,7 +13,7 @@ import re
 
 from django.core.exceptions import ValidationError
 
-PLACEHOLDERS = ("parent", "child", "center", "counselor", "visit")
+PLACEHOLDERS = ("parent", "child", "center", "counselor", "visit", "follow_up")
 #: Longest template a center may save (a WhatsApp message, not a letter).
 TEMPLATE_MAX_LENGTH = 1000
 #: Longest message a template may produce; longer values are cut.

@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from accounts.models import Center, Role, User
 from insights import mailer, sms
-from insights.contacts import message_for, primary_parent, when
+from insights.contacts import at_time, message_for, primary_parent, when
 from insights.models import (
     Channel,
     DeliveryStatus,
@@ -40,6 +40,7 @@ from insights.models import (
     ReminderLog,
     TemplateKind,
 )
+from leads.lifecycle import day_start
 from leads.models import FollowUp, IntroVisit, Lead
 
 logger = logging.getLogger("insights.reminders")
@@ -231,13 +232,15 @@ def send_digests(center: Center, today: datetime.date, report: Report) -> None:
     """Each counselor's day at the digest hour of the center's time zone: due, overdue, visits."""
     due = defaultdict(list)
     overdue = defaultdict(list)
+    tz = center.tzinfo
+    start = day_start(today, tz)
     for follow_up in (
         FollowUp.objects.filter(lead__center=center)
-        .due_by(today)
+        .due_before(day_start(today + datetime.timedelta(days=1), tz))
         .select_related("lead__child")
         .order_by("scheduled_date", "pk")
     ):
-        (due if follow_up.scheduled_date == today else overdue)[follow_up.assigned_to_id].append(follow_up)
+        (due if follow_up.scheduled_date >= start else overdue)[follow_up.assigned_to_id].append(follow_up)
     visits = defaultdict(list)
     for visit in (
         IntroVisit.objects.filter(lead__center=center, cancelled_at__isnull=True)
@@ -257,10 +260,10 @@ def send_digests(center: Center, today: datetime.date, report: Report) -> None:
             )
         if mine_due:
             lines.append(f"\nFollow-ups due today ({len(mine_due)}):")
-            lines += _capped([f"- {f.lead}" for f in mine_due])
+            lines += _capped([f"- {at_time(f.scheduled_date, tz)} · {f.lead}" for f in mine_due])
         if mine_overdue:
             lines.append(f"\nOverdue follow-ups ({len(mine_overdue)}):")
-            lines += _capped([f"- {f.lead} (due {f.scheduled_date:%d %b})" for f in mine_overdue])
+            lines += _capped([f"- {f.lead} (due {when(f.scheduled_date, tz)})" for f in mine_overdue])
         title = (
             f"Today: {len(mine_due)} follow-up{'s' if len(mine_due) != 1 else ''}, "
             f"{len(mine_visits)} visit{'s' if len(mine_visits) != 1 else ''}, {len(mine_overdue)} overdue"
@@ -286,17 +289,20 @@ def _capped(lines: list[str]) -> list[str]:
 
 
 def send_overdue_alerts(center: Center, today: datetime.date, report: Report) -> None:
-    """To the assignee once a follow-up's date has passed; to the center admins after N days."""
+    """To the assignee once a follow-up's day has passed (in the center's calendar: a call due at
+    10:00 done at 10:30 is not worth an alert); to the center admins after N days."""
+    tz = center.tzinfo
     escalate_on_or_before = today - datetime.timedelta(days=escalation_days())
     overdue = (
         FollowUp.objects.filter(lead__center=center, assigned_to__isnull=False)
-        .overdue(today)
-        .filter(scheduled_date__gte=today - datetime.timedelta(days=OVERDUE_LOOKBACK_DAYS))
+        .overdue(day_start(today, tz))
+        .filter(scheduled_date__gte=day_start(today - datetime.timedelta(days=OVERDUE_LOOKBACK_DAYS), tz))
         .select_related("lead__child", "assigned_to")
     )
     admins = None
     for follow_up in overdue:
-        days = (today - follow_up.scheduled_date).days
+        due_day = follow_up.scheduled_date.astimezone(tz).date()
+        days = (today - due_day).days
         url = f"/leads/{follow_up.lead_id}/"
         deliver(
             follow_up.assigned_to,
@@ -304,14 +310,14 @@ def send_overdue_alerts(center: Center, today: datetime.date, report: Report) ->
                 kind=NotificationKind.OVERDUE,
                 key=f"overdue:f{follow_up.pk}",
                 title=f"Overdue follow-up: {follow_up.lead}",
-                body=f"The follow-up of {follow_up.lead} was due on {follow_up.scheduled_date:%a %d %b}.",
+                body=f"The follow-up of {follow_up.lead} was due on {when(follow_up.scheduled_date, tz)}.",
                 url=url,
                 object_id=follow_up.pk,
                 lead_id=follow_up.lead_id,
             ),
             report,
         )
-        if follow_up.scheduled_date <= escalate_on_or_before:
+        if due_day <= escalate_on_or_before:
             if admins is None:
                 admins = list(User.objects.in_centers(center).filter(role=Role.CENTER_ADMIN))
             for admin in admins:
@@ -323,7 +329,7 @@ def send_overdue_alerts(center: Center, today: datetime.date, report: Report) ->
                         title=f"Follow-up {days} days overdue: {follow_up.lead}",
                         body=(
                             f"{follow_up.assigned_to} has not completed the follow-up of {follow_up.lead}, "
-                            f"due on {follow_up.scheduled_date:%a %d %b} ({days} days ago)."
+                            f"due on {when(follow_up.scheduled_date, tz)} ({days} days ago)."
                         ),
                         url=url,
                         object_id=follow_up.pk,
@@ -381,7 +387,7 @@ def send_assignment_notifications(center: Center, now: datetime.datetime, report
                 kind=NotificationKind.FOLLOW_UP_ASSIGNED,
                 key=f"follow-up-assigned:f{follow_up.pk}",
                 title=f"{follow_up.created_by} gave you a follow-up: {follow_up.lead}",
-                body=f"Call {follow_up.lead} on {follow_up.scheduled_date:%a %d %b}.",
+                body=f"Call {follow_up.lead} on {when(follow_up.scheduled_date, center.tzinfo)}.",
                 url=f"/leads/{follow_up.lead_id}/",
                 object_id=follow_up.pk,
                 lead_id=follow_up.lead_id,

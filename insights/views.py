@@ -238,7 +238,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
     )
     follow_ups = (
         FollowUp.objects.for_user(user)
-        .filter(scheduled_date__gte=monday, scheduled_date__lte=sunday)
+        .filter(scheduled_date__gte=start, scheduled_date__lt=start + datetime.timedelta(days=7))
         .exclude(status=FollowUpStatus.CANCELLED)
         .select_related("lead__child", "lead__center", "assigned_to")
         .order_by("scheduled_date", "pk")
@@ -262,7 +262,9 @@ def calendar(request: HttpRequest) -> HttpResponse:
         if local_day in days:
             days[local_day]["visits"].append(visit)
     for follow_up in follow_ups:
-        days[follow_up.scheduled_date]["follow_ups"].append(follow_up)
+        local_day = follow_up.scheduled_date.astimezone(follow_up.lead.center.tzinfo).date()
+        if local_day in days:
+            days[local_day]["follow_ups"].append(follow_up)
 
     staff = [] if is_trainer else list(User.objects.in_centers([center] if center else centers).order_by("first_name"))
     today = timezone.localdate(timezone=tz)
@@ -282,6 +284,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
         "is_trainer": is_trainer,
         "links_to_leads": user.may(Action.VIEW_LEADS),
         "today": today,
+        "now": timezone.now(),
     }
     template = "insights/calendar.html#week" if request.htmx else "insights/calendar.html"
     return render(request, template, context)

@@ -14,6 +14,7 @@ from leads.models import (
     Batch,
     Child,
     Enrollment,
+    ExpectationChoice,
     FamilyLink,
     FollowUp,
     IntroVisit,
@@ -22,8 +23,8 @@ from leads.models import (
     LeadStatusChange,
     LifecycleError,
     Parent,
-    ParentExpectation,
 )
+from leads.templatetags.crm import center_dt
 
 #: Center filter listing only the centers present in the (already scoped) list.
 CENTER_FILTER = ("center", admin.RelatedOnlyFieldListFilter)
@@ -55,8 +56,12 @@ class IntroVisitInline(ReadOnlyInline):
 class FollowUpInline(ReadOnlyInline):
     model = FollowUp
     fk_name = "lead"
-    fields = ["scheduled_date", "status", "outcome", "assigned_to", "notes", "completed_at"]
+    fields = ["scheduled_local", "status", "outcome", "assigned_to", "notes", "completed_at"]
     readonly_fields = fields
+
+    @admin.display(description="Scheduled (center time)")
+    def scheduled_local(self, obj):
+        return center_dt(obj.scheduled_date, obj.lead.center)
 
 
 class StatusHistoryInline(ReadOnlyInline):
@@ -87,13 +92,33 @@ class AssigneeFilter(admin.SimpleListFilter):
 
 
 class LeadAdminForm(forms.ModelForm):
-    parent_expectations = forms.MultipleChoiceField(
-        choices=ParentExpectation.choices, widget=forms.CheckboxSelectMultiple, required=False
-    )
+    parent_expectations = forms.MultipleChoiceField(choices=(), widget=forms.CheckboxSelectMultiple, required=False)
 
     class Meta:
         model = Lead
         fields = ["source", "assigned_to", "school", "preferred_schedule", "parent_expectations", "discovery_notes"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:  # the lead's center's own list (and any retired choice the lead has)
+            self.fields["parent_expectations"].choices = ExpectationChoice.choices_for(
+                self.instance.center, keep=self.instance.parent_expectations or ()
+            )
+
+
+@admin.register(ExpectationChoice)
+class ExpectationChoiceAdmin(ScopedAdmin):
+    """Each center's "what the parents expect" list: add one here, no code change needed."""
+
+    list_display = ["label", "code", "center", "active", "order"]
+    list_editable = ["active", "order"]
+    list_filter = [CENTER_FILTER, "active"]
+    search_fields = ["label", "code"]
+    list_select_related = ["center"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The code is stored on leads: changing it would orphan their answers (rename the label).
+        return ["code", "center"] if obj is not None else []
 
 
 @admin.register(Lead)
@@ -285,9 +310,14 @@ class EnrollmentAdmin(ScopedAdmin):
 @admin.register(FollowUp)
 class FollowUpAdmin(ScopedAdmin):
     center_path = "lead__center"
-    list_display = ["lead", "scheduled_date", "status", "outcome", "assigned_to"]
+    list_display = ["lead", "scheduled_local", "status", "outcome", "assigned_to"]
     list_filter = ["status", "outcome", "scheduled_date"]
-    list_select_related = ["lead", "lead__child", "assigned_to"]
+    list_select_related = ["lead", "lead__child", "lead__center", "assigned_to"]
+
+    @admin.display(description="Scheduled (center time)", ordering="scheduled_date")
+    def scheduled_local(self, obj):
+        return center_dt(obj.scheduled_date, obj.lead.center)
+
     search_fields = ["lead__enquiry_id", "lead__child__first_name"]
     center_admin_can_add = False
     center_admin_can_change = False

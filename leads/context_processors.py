@@ -6,12 +6,14 @@ HTMX fragments render without the layout, so nothing here may query eagerly: eve
 
 from __future__ import annotations
 
+import datetime
 from functools import cached_property
 
 from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import Action, Role
+from leads.lifecycle import day_start
 
 
 class Nav:
@@ -65,8 +67,9 @@ class Nav:
         from leads.models import FollowUp
 
         center = self.current_center
-        today = timezone.localdate(timezone=center.tzinfo) if center else timezone.localdate()
-        queryset = FollowUp.objects.for_user(self.user).due_by(today).filter(assigned_to=self.user)
+        tz = center.tzinfo if center else timezone.get_current_timezone()
+        tomorrow = day_start(timezone.localdate(timezone=tz) + datetime.timedelta(days=1), tz)
+        queryset = FollowUp.objects.for_user(self.user).due_before(tomorrow).filter(assigned_to=self.user)
         if center is not None:
             queryset = queryset.filter(lead__center=center)
         return queryset.count()

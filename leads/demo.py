@@ -23,6 +23,7 @@ from leads.models import (
     ClosedReason,
     EnquiryCounter,
     Enrollment,
+    ExpectationChoice,
     FamilyLink,
     FollowUp,
     FollowUpOutcome,
@@ -291,6 +292,8 @@ def _write_chunk(
 ):
     plans = []
     children, parents = [], []
+    # The center's own "what the parents expect" list (the starting one if it has none).
+    expectations = [code for code, _ in ExpectationChoice.choices_for(center)] or ParentExpectation.values
     for _ in range(size):
         status = rng.choices(statuses, weights)[0]
         created_at = now - datetime.timedelta(seconds=rng.uniform(0, days * 86400))
@@ -363,7 +366,7 @@ def _write_chunk(
                 source=rng.choices(LeadSource.values, [22, 18, 20, 14, 16, 6, 4])[0],
                 school=children[i].school,
                 preferred_schedule=rng.choice(SCHEDULES),
-                parent_expectations=rng.sample(ParentExpectation.values, rng.randint(1, 3)),
+                parent_expectations=rng.sample(expectations, min(len(expectations), rng.randint(1, 3))),
                 discovery_notes=rng.choice(NOTES),
                 discovery_completed_at=step_at.get(Move.COMPLETE_DISCOVERY),
                 closed_reason=CLOSE_REASONS[category] if category else "",
@@ -424,7 +427,11 @@ def _write_chunk(
             follow_ups.append(
                 FollowUp(
                     lead=lead,
-                    scheduled_date=today + datetime.timedelta(days=offset),
+                    scheduled_date=datetime.datetime.combine(
+                        today + datetime.timedelta(days=offset),
+                        datetime.time(rng.choice([10, 11, 12, 15, 16, 17]), rng.choice([0, 30])),
+                        tzinfo=center.tzinfo,
+                    ),
                     notes=rng.choice(["Call about weekend batch", "Share fee structure", "Check after exams"]),
                     assigned_to=lead.assigned_to,
                     created_by=by,
@@ -435,7 +442,7 @@ def _write_chunk(
             follow_ups.append(
                 FollowUp(
                     lead=lead,
-                    scheduled_date=timezone.localdate(done_at, timezone=center.tzinfo),
+                    scheduled_date=done_at - datetime.timedelta(minutes=30),
                     status=FollowUpStatus.COMPLETED,
                     outcome=FollowUpOutcome.ENROLLED if plan.status == S.CONVERTED else FollowUpOutcome.LOST,
                     completed_at=done_at,

@@ -18,12 +18,30 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from leads import params  # dates within 2000-2100
-from leads.models import Batch, ClosedReason, FollowUpOutcome, Gender, IVOutcome, LeadSource, ParentExpectation
+from leads.lifecycle import FOLLOW_UP_DEFAULT_TIME
+from leads.models import Batch, ClosedReason, ExpectationChoice, FollowUpOutcome, Gender, IVOutcome, LeadSource
 from leads.models.enrollment import Session, sessions_of
 from leads.phones import normalize_phone
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class FollowUpTimeField(params.DateTimeField):
+    """When to call: a date and time in the center's clock (bind the form inside
+    `timezone.override(center.tzinfo)`); a bare date is FOLLOW_UP_DEFAULT_TIME that day, as in the API."""
+
+    widget = DATETIME
+
+    def to_python(self, value):
+        if isinstance(value, str) and len(value.strip()) == 10:
+            value = f"{value.strip()}T{FOLLOW_UP_DEFAULT_TIME:%H:%M}"
+        return super().to_python(value)
+
+
+def follow_up_initial(day: datetime.date, tz) -> datetime.datetime:
+    """A form's suggested follow-up time: FOLLOW_UP_DEFAULT_TIME on `day`, in the center's clock."""
+    return datetime.datetime.combine(day, FOLLOW_UP_DEFAULT_TIME, tzinfo=tz)
 
 
 class ObjectChoiceField(forms.ChoiceField):
@@ -44,9 +62,10 @@ class ObjectChoiceField(forms.ChoiceField):
 class CenterChoices:
     """The center's people and batches for the forms' choice lists: one query each, when needed."""
 
-    def __init__(self, center, user: User | None = None):
+    def __init__(self, center, user: User | None = None, *, lead=None):
         self.center = center
         self.user = user
+        self.lead = lead
 
     @property
     def may_override_age_band(self) -> bool:
@@ -62,6 +81,12 @@ class CenterChoices:
         return [(batch, by_batch[batch.pk]) for batch in self.batches]
 
     @cached_property
+    def expectation_choices(self) -> list[tuple[str, str]]:
+        """The center's "what the parents expect" list, with any retired choice the lead still has."""
+        keep = (self.lead.parent_expectations or []) if self.lead is not None else []
+        return ExpectationChoice.choices_for(self.center, keep=keep)
+
+    @cached_property
     def people(self) -> list[User]:
         return list(User.objects.in_centers(self.center))
 
@@ -72,6 +97,11 @@ class CenterChoices:
     @property
     def trainers(self) -> list[User]:
         return [user for user in self.people if user.role == Role.TRAINER]
+
+    @property
+    def interval_days(self) -> int:
+        """The center's default gap before the next call (a postponed follow-up without a date)."""
+        return self.center.follow_up_interval_days
 
     @cached_property
     def batches(self) -> list[Batch]:
@@ -129,7 +159,7 @@ class EnquiryForm(forms.Form):
     source = forms.ChoiceField(label="How they heard of us", choices=LeadSource.choices, initial=LeadSource.WALK_IN)
     parent_expectations = forms.MultipleChoiceField(
         label="What the parents expect",
-        choices=ParentExpectation.choices,
+        choices=(),  # the center's own list: `expectation_choices`
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
@@ -142,8 +172,9 @@ class EnquiryForm(forms.Form):
     remarks = forms.CharField(label="Remarks", required=False, widget=forms.Textarea(attrs={"rows": 3}))
     assigned_to = ObjectChoiceField(label="Assigned to", required=False, label_from=staff_label)
 
-    def __init__(self, *args, centers=(), staff=(), current_center=None, **kwargs):
+    def __init__(self, *args, centers=(), staff=(), current_center=None, expectation_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["parent_expectations"].choices = list(expectation_choices)
         centers = list(centers)
         if len(centers) <= 1:
             # One center: no choice to make, it is the center.
@@ -207,15 +238,20 @@ class EnquiryForm(forms.Form):
 
 
 class DiscoveryForm(forms.Form):
+    needs = ("expectation_choices",)
     school = forms.CharField(max_length=160, required=False)
     preferred_schedule = forms.CharField(max_length=160, required=False)
     parent_expectations = forms.MultipleChoiceField(
         label="Parent expectations",
-        choices=ParentExpectation.choices,
+        choices=(),  # the lead's center's own list
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
     discovery_notes = forms.CharField(label="Discovery notes", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, expectation_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["parent_expectations"].choices = list(expectation_choices)
 
 
 class SessionChoiceField(forms.ChoiceField):
@@ -309,7 +345,7 @@ class OutcomeForm(forms.Form):
 
     outcome = forms.ChoiceField(choices=IVOutcome.choices, widget=forms.RadioSelect)
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    follow_up_date = params.DateField(required=False, widget=DATE, help_text="Optional: when to call next.")
+    follow_up_date = FollowUpTimeField(required=False, label="Call next on", help_text="Optional: when to call next.")
 
     def __init__(self, *args, outcomes: list[str] | None = None, with_follow_up: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -323,7 +359,7 @@ class FollowUpForm(forms.Form):
     """`lead.add_follow_up`."""
 
     needs = ("staff",)
-    scheduled_date = params.DateField(label="Call on", widget=DATE)
+    scheduled_date = FollowUpTimeField(label="Call on")
     assigned_to = ObjectChoiceField(label="Who calls", required=False)
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -335,10 +371,12 @@ class FollowUpForm(forms.Form):
 
 
 class CompleteFollowUpForm(SessionFormMixin, forms.Form):
-    """`follow_up.complete`: one form for every outcome; `clean` asks only for the chosen outcome's
-    fields (the model verb checks them again, with the same sentences)."""
+    """`follow_up.complete`: one form for every outcome; `clean` asks only for what the verb cannot
+    do without (it checks again, with the same sentences). What the verb fills in itself is optional
+    here too: the next date of POSTPONED (the center's interval), the reason of LOST (the notes),
+    the visit of SCHEDULED_IV (a "book the visit" follow-up due today)."""
 
-    needs = ("batches", "trainers", "sessions", "may_override_age_band")
+    needs = ("batches", "trainers", "sessions", "may_override_age_band", "interval_days")
     LABELS = {
         FollowUpOutcome.ENROLLED: "Enrolling: convert now",
         FollowUpOutcome.SCHEDULED_IV: "Booked an intro visit",
@@ -348,12 +386,14 @@ class CompleteFollowUpForm(SessionFormMixin, forms.Form):
     outcome = forms.ChoiceField(choices=(), widget=forms.RadioSelect, label="Outcome")
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     # POSTPONED
-    next_date = params.DateField(required=False, widget=DATE, label="Call again on")
+    next_date = FollowUpTimeField(required=False, label="Call again on")
     # LOST
     category = forms.ChoiceField(
         choices=ClosedReason.choices, initial=ClosedReason.OTHER, required=False, label="Reason category"
     )
-    reason = forms.CharField(required=False, max_length=500, label="Why are they not joining?")
+    reason = forms.CharField(
+        required=False, max_length=500, label="Why are they not joining?", help_text="Empty: the notes are the reason."
+    )
     # SCHEDULED_IV and ENROLLED
     batch = ObjectChoiceField(label="Batch", required=False)
     # SCHEDULED_IV: session, trainer, override_age_band (added in __init__)
@@ -362,9 +402,6 @@ class CompleteFollowUpForm(SessionFormMixin, forms.Form):
     plan = forms.CharField(required=False, max_length=80, label="Plan", help_text="e.g. Weekly, 3 months")
 
     REQUIRED = {
-        FollowUpOutcome.POSTPONED: {"next_date": "Pick the date of the next follow-up."},
-        FollowUpOutcome.LOST: {"reason": "Say why the family is not joining."},
-        FollowUpOutcome.SCHEDULED_IV: {"session": "Choose the session the child will try."},
         FollowUpOutcome.ENROLLED: {"batch": "Choose the batch.", "start_date": "Enter the first class date."},
     }
     #: Which fields each outcome shows: (CSS classes of the outcomes that show them, fields).
@@ -383,16 +420,20 @@ class CompleteFollowUpForm(SessionFormMixin, forms.Form):
         trainers=(),
         sessions=(),
         may_override_age_band=False,
+        interval_days: int | None = None,
         outcomes: list[str] | None = None,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
+        if interval_days:
+            self.fields["next_date"].help_text = f"Empty: in {interval_days} days, at the same time."
         outcomes = outcomes or list(self.LABELS)
         self.fields["outcome"].choices = [(value, self.LABELS[value]) for value in outcomes]
         self.fields["batch"] = ObjectChoiceField(
             objects=batches, label="Batch", required=False, empty_label="Choose a batch", label_from=batch_label
         )
         self.add_session_fields(sessions, trainers, may_override_age_band, required=False)
+        self.fields["session"].help_text = "Empty: a “book the visit” call stays due today."
         self.only_outcome = outcomes[0] if len(outcomes) == 1 else None
         if self.only_outcome:  # a form for one outcome (the lead page's "Postpone")
             self.fields["outcome"].initial = self.only_outcome
@@ -422,11 +463,11 @@ class CompleteFollowUpForm(SessionFormMixin, forms.Form):
         outcome = data["outcome"]
         kwargs: dict[str, Any] = {"outcome": outcome, "notes": data.get("notes", "")}
         if outcome == FollowUpOutcome.POSTPONED:
-            kwargs["next_date"] = data["next_date"]
+            kwargs["next_date"] = data.get("next_date")
         elif outcome == FollowUpOutcome.LOST:
-            kwargs["reason"] = data["reason"]
+            kwargs["reason"] = data.get("reason", "")
             kwargs["category"] = data.get("category") or ClosedReason.OTHER
-        elif outcome == FollowUpOutcome.SCHEDULED_IV:
+        elif outcome == FollowUpOutcome.SCHEDULED_IV and data.get("session"):
             batch, scheduled_at = data["session"]
             kwargs["intro_visit"] = {
                 "scheduled_at": scheduled_at,
@@ -479,7 +520,7 @@ class CloseForm(forms.Form):
 class ReopenForm(forms.Form):
     """`lead.reopen`."""
 
-    follow_up_date = params.DateField(label="Call again on", required=False, widget=DATE)
+    follow_up_date = FollowUpTimeField(label="Call again on", required=False)
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 

@@ -9,6 +9,7 @@ the user wants" to the verb that gets the lead there, for the board, the API and
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -325,6 +326,33 @@ CORRECTION_NOTE = "outcome corrected from {old} to {new} by {name}"
 def visit_not_started(when: str) -> str:
     """The refusal for an outcome or attendance recorded before the visit has started."""
     return VISIT_NOT_STARTED.format(when=when)
+
+
+FOLLOW_UP_IN_PAST = "Pick today or a later date."
+FOLLOW_UP_TOO_LATE = "A follow-up more than a year ahead is too far: pick a date within the next 12 months."
+FOLLOW_UP_NOT_PENDING = "This follow-up is already {status}: it can no longer be changed."
+FOLLOW_UP_NEEDS_REASON = "Say why the family is not joining (the reason, or the notes)."
+BOOK_THE_VISIT = "Book the intro visit: the family said yes to a trial class."
+
+#: A follow-up given only a day (an old row, a bare date from the API or a picker) is at this local time.
+FOLLOW_UP_DEFAULT_TIME = datetime.time(10, 0)
+#: How far ahead a follow-up may be scheduled.
+FOLLOW_UP_HORIZON = datetime.timedelta(days=365)
+
+
+def follow_up_moment(value: object, tz: datetime.tzinfo) -> datetime.datetime | None:
+    """When a follow-up is due, as an aware datetime: a naive date-time is the center's local time
+    (`tz`), a bare date is FOLLOW_UP_DEFAULT_TIME on that day; anything else is None."""
+    if isinstance(value, datetime.datetime):
+        return value if value.tzinfo is not None and value.utcoffset() is not None else value.replace(tzinfo=tz)
+    if isinstance(value, datetime.date):
+        return datetime.datetime.combine(value, FOLLOW_UP_DEFAULT_TIME, tzinfo=tz)
+    return None
+
+
+def day_start(day: datetime.date, tz: datetime.tzinfo) -> datetime.datetime:
+    """The first moment of `day` in `tz` (the end of the day before)."""
+    return datetime.datetime.combine(day, datetime.time(0), tzinfo=tz)
 
 
 def allowed_moves(status: str) -> list[str]:

@@ -32,7 +32,7 @@ def pending_follow_ups(
     """PENDING follow-ups of your centers, earliest scheduled date first."""
     user = request.auth
     require_action(user, Action.VIEW_LEADS)
-    follow_ups = FollowUp.objects.for_user(user).pending().select_related("lead__center")
+    follow_ups = FollowUp.objects.for_user(user).pending().select_related("lead__center", "next_follow_up")
     if assigned_to:
         follow_ups = follow_ups.filter(assigned_to_id=assigned_to)
     follow_ups = follow_ups.in_center(user, center_id)
@@ -62,7 +62,7 @@ def create_follow_up(request: HttpRequest, lead_id: int, payload: FollowUpIn):
 def list_lead_follow_ups(request: HttpRequest, lead_id: int):
     """Every follow-up of the lead, latest scheduled date first."""
     lead = get_lead_for_user(request.auth, path_id(lead_id, "lead"))
-    follow_ups = list(lead.follow_ups.order_by("-scheduled_date", "-pk"))
+    follow_ups = list(lead.follow_ups.select_related("next_follow_up").order_by("-scheduled_date", "-pk"))
     for follow_up in follow_ups:
         follow_up.lead = lead
     return follow_ups
@@ -80,22 +80,50 @@ _VISIT_FIELDS = {
 _ENROLLMENT_FIELDS = {"batch": "enrollment.batch_id", "start_date": "enrollment.start_date", "plan": "enrollment.plan"}
 
 
+#: The fields that edit a pending follow-up (a body with only these, and no status or outcome).
+_EDIT_FIELDS = {"notes", "scheduled_date", "assigned_to_user_id"}
+
+
 @router.patch(
-    "/follow-ups/{follow_up_id}", response=responses({200: FollowUpOut}), summary="Complete or cancel a follow-up"
+    "/follow-ups/{follow_up_id}",
+    response=responses({200: FollowUpOut}),
+    summary="Edit, complete or cancel a follow-up",
 )
 def update_follow_up(request: HttpRequest, follow_up_id: int, payload: FollowUpUpdateIn):
-    """COMPLETED with an outcome, carried out on the lead in the same transaction:
-    ENROLLED (`enrollment`: batch_id, start_date, plan; the child is enrolled and the lead converted), POSTPONED (`next_follow_up_date`: the next
-    follow-up), LOST (`reason`: closes the lead), SCHEDULED_IV (`intro_visit`: books the visit).
+    """Only `notes`, `scheduled_date` and/or `assigned_to_user_id` (no status, or PENDING): edit the
+    pending follow-up. COMPLETED with an outcome, carried out on the lead in the same transaction:
+    ENROLLED (`enrollment`: batch_id, start_date, plan; the child is enrolled and the lead converted),
+    POSTPONED (`next_follow_up_date`, or the center's interval later: the next follow-up, shown in
+    `next_follow_up`), LOST (`reason`, or the notes: closes the lead), SCHEDULED_IV (`intro_visit`:
+    books the visit; without it a "book the visit" follow-up due today, in `next_follow_up`).
     Or CANCELLED."""
     user = request.auth
     follow_up = get_follow_up_for_user(user, path_id(follow_up_id, "follow-up"), action=Action.MANAGE_FOLLOW_UP)
+    sent = payload.model_fields_set
+    if payload.status in (None, FollowUpStatus.PENDING) and payload.outcome is None:
+        if not sent & _EDIT_FIELDS:
+            raise invalid("status", "Send notes, scheduled_date or assigned_to_user_id to edit; or a status.")
+        if extra := sorted(sent - _EDIT_FIELDS - {"status"}):
+            raise invalid(extra[0], "Only notes, scheduled_date and assigned_to_user_id edit a pending follow-up.")
+        changes = {}
+        if "notes" in sent:
+            changes["notes"] = payload.notes
+        if "scheduled_date" in sent:
+            changes["scheduled_date"] = payload.scheduled_date
+        if "assigned_to_user_id" in sent:
+            changes["assigned_to"] = references.staff(user, payload.assigned_to_user_id, "assigned_to_user_id")
+        follow_up.edit(by=user, **changes)
+        return follow_up
+    if edits := sorted(sent & {"scheduled_date", "assigned_to_user_id"}):
+        raise invalid(
+            edits[0], "Edit a pending follow-up without a status; the next one's time is next_follow_up_date."
+        )
     if payload.status == FollowUpStatus.CANCELLED:
         if payload.outcome is not None:
             raise invalid("outcome", "A cancelled follow-up has no outcome: send COMPLETED to record one.")
         follow_up.cancel(by=user, notes=payload.notes)
         return follow_up
-    if payload.status != FollowUpStatus.COMPLETED:
+    if payload.status not in (None, FollowUpStatus.COMPLETED):
         raise invalid("status", "Send COMPLETED with an outcome, or CANCELLED.")
     if payload.outcome is None:
         raise invalid("outcome", f"Choose one of: {', '.join(FollowUpOutcome.values)}.")

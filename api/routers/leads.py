@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from django.db import transaction
+from django.db.models import Prefetch
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Query, Router, Status
@@ -30,14 +31,17 @@ from api.schemas import (
     Text,
 )
 from leads.access import get_lead_for_user, require_action
-from leads.models import Lead, LeadSource, LeadStatus, LifecycleError
+from leads.models import FollowUp, Lead, LeadSource, LeadStatus, LifecycleError
 
 router = Router(tags=["leads"])
 
 ENQUIRY_ID = re.compile(r"[A-Za-z]{2,8}\d{4,}")
 
 DETAIL_QUERYSET = Lead.objects.select_related("center", "child").prefetch_related(
-    "child__links__parent", "intro_visits", "follow_ups", "status_changes"
+    "child__links__parent",
+    "intro_visits",
+    Prefetch("follow_ups", queryset=FollowUp.objects.select_related("next_follow_up")),
+    "status_changes",
 )
 
 

@@ -1,4 +1,4 @@
-"""What the lifecycle calls need: batches, staff, and enrollments (created before converting)."""
+"""What the lifecycle calls need: batches, staff, expectation choices, and enrollments (created before converting)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from accounts.models import Action, Role, User
 from api import references
 from api.errors import renamed
 from api.routers.common import path_id, responses
-from api.schemas import MAX_ID, BatchOut, EnrollmentIn, EnrollmentOut, SessionOut, UserOut
+from api.schemas import MAX_ID, BatchOut, EnrollmentIn, EnrollmentOut, ExpectationChoiceOut, SessionOut, UserOut
 from leads.access import get_batch_for_user, require_action
-from leads.models import Batch
+from leads.models import Batch, ExpectationChoice
 from leads.models.enrollment import SESSIONS_OFFERED
 
 router = Router(tags=["reference"])
@@ -62,6 +62,21 @@ def list_users(
     if role:
         users = users.filter(role=role)
     return list(users)
+
+
+@router.get(
+    "/parent-expectations",
+    response=responses({200: list[ExpectationChoiceOut]}),
+    summary="List the parent-expectation choices",
+)
+def list_parent_expectations(
+    request: HttpRequest,
+    center_id: int | None = Query(None, ge=1, le=MAX_ID, description="Only this center (one of yours)."),
+):
+    """Each center's active choices for `parent_expectations` (a center admin edits them in admin)."""
+    user = request.auth
+    require_action(user, Action.VIEW_LEADS)
+    return list(ExpectationChoice.objects.for_user(user).active().in_center(user, center_id))
 
 
 @router.post("/enrollments", response=responses({201: EnrollmentOut}), summary="Create an enrollment")

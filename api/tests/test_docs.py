@@ -44,6 +44,7 @@ SPEC_OPERATIONS = {
     # Issue 9: a batch's sessions; cancelling a visit (rescheduling is PATCH /intro-visits/{id}).
     ("get", "/api/v1/batches/{batch_id}/sessions"),
     ("post", "/api/v1/intro-visits/{iv_id}/cancel"),
+    ("get", "/api/v1/parent-expectations"),  # issue 9: each center's own choices
 }
 LEGACY_OPERATIONS = {
     ("post", "/api/v1/leads"),

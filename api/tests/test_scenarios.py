@@ -169,14 +169,17 @@ def test_4_mark_intro_visit_attended_with_outcome(c, api_as, outcome, status):
 
 
 def test_5_create_follow_up(c, lead, api_as):
-    response = api_as(c.counselor).post(f"/leads/{lead.pk}/follow-up", {"scheduled_date": day_in(2), "notes": "Call"})
+    # The spec's shape: a date-time, kept (naive = the center's local time).
+    response = api_as(c.counselor).post(
+        f"/leads/{lead.pk}/follow-up", {"scheduled_date": f"{day_in(2)}T16:00:00", "notes": "Call"}
+    )
 
     assert response.status_code == 201, response.json()
     body = response.json()
     # Verify: FollowUp created with PENDING status
     assert body["status"] == "PENDING"
     assert FollowUp.objects.get(pk=body["id"]).status == "PENDING"
-    assert body["scheduled_date"] == day_in(2)
+    assert body["scheduled_date"] == f"{day_in(2)}T16:00:00+05:30"
     assert body["assigned_to_user_id"] == c.counselor.pk
     # Verify: Status = FOLLOW_UP_PENDING
     lead.refresh_from_db()
@@ -223,7 +226,8 @@ def test_6_update_follow_up_with_outcome(c, lead, api_as, outcome, extra, lead_s
     assert lead.status == lead_status
     if outcome == "POSTPONED":
         pending = api.get(f"/leads/{lead.pk}/follow-ups").json()
-        assert [(f["status"], f["scheduled_date"]) for f in pending][0] == ("PENDING", day_in(7))
+        # A bare date is 10:00 in the center's clock.
+        assert [(f["status"], f["scheduled_date"]) for f in pending][0] == ("PENDING", f"{day_in(7)}T10:00:00+05:30")
     if outcome == "LOST":
         assert lead.closed_reason == "Too far from home"
 

@@ -54,9 +54,8 @@ def drill_down(user: User, filters: Filters, query, *, now: datetime.datetime | 
 
 
 def _follow_up_leads(user, filters, query, now) -> tuple[QuerySet, str]:
-    today = timezone.localdate(now, timezone=filters.tz)
     kind = query.get("fu")
-    conditions = follow_up_filters(today)
+    conditions = follow_up_filters(now, filters.tz)
     follow_ups = follow_up_queryset(user, filters)
     assignee = filters.counselor.pk if filters.counselor else query.get("assignee")
     if assignee_id := clean_id(assignee):  # 1 to 2**63 - 1, ASCII digits

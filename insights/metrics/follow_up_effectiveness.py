@@ -6,6 +6,8 @@ import datetime
 
 from django.conf import settings
 from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import TruncDate
+from django.db.models.lookups import GreaterThan, LessThanOrEqual
 from django.utils import timezone
 
 from accounts.models import User
@@ -16,8 +18,8 @@ from leads.models import FollowUp, FollowUpOutcome, FollowUpStatus
 CONVERSION_WINDOW_DAYS = 30
 
 DEFINITION = (
-    f"Follow-ups scheduled in the range, by assignee. On time: completed on or before the date "
-    f"(in the center's time; {settings.TIME_ZONE} for all centers); late: after it; overdue now: pending and past the date. Conversions: leads "
+    f"Follow-ups scheduled in the range, by assignee. On time: completed on or before the scheduled day "
+    f"(in the center's time; {settings.TIME_ZONE} for all centers); late: after it; overdue now: pending and past its time. Conversions: leads "
     f"converted within {CONVERSION_WINDOW_DAYS} days after one of the counselor's completed follow-ups."
 )
 
@@ -29,7 +31,7 @@ def follow_up_queryset(user: User, filters: Filters) -> QuerySet:
     "Counselor" means the follow-up's assignee here, applied by the callers.
     """
     queryset = FollowUp.objects.for_user(user).filter(
-        scheduled_date__gte=filters.start, scheduled_date__lte=filters.end
+        scheduled_date__gte=filters.start_at, scheduled_date__lt=filters.end_at
     )
     if filters.center is not None:
         queryset = queryset.filter(lead__center=filters.center)
@@ -38,14 +40,18 @@ def follow_up_queryset(user: User, filters: Filters) -> QuerySet:
     return queryset
 
 
-def follow_up_filters(today: datetime.date) -> dict[str, Q]:
+def follow_up_filters(now: datetime.datetime, tz: datetime.tzinfo) -> dict[str, Q]:
+    """The conditions of the follow-up figures. On time: completed on or before the scheduled day
+    (the calendar day in `tz`, so a 10:00 call done at 4 PM counts as on time); overdue: pending and
+    its time has passed."""
     window = datetime.timedelta(days=CONVERSION_WINDOW_DAYS)
     done = Q(status=FollowUpStatus.COMPLETED)
+    completed_day, scheduled_day = TruncDate("completed_at", tzinfo=tz), TruncDate("scheduled_date", tzinfo=tz)
     filters = {
-        "on_time": done & Q(completed_at__date__lte=F("scheduled_date")),
-        "late": done & Q(completed_at__date__gt=F("scheduled_date")),
-        "overdue": Q(status=FollowUpStatus.PENDING, scheduled_date__lt=today),
-        "upcoming": Q(status=FollowUpStatus.PENDING, scheduled_date__gte=today),
+        "on_time": done & Q(LessThanOrEqual(completed_day, scheduled_day)),
+        "late": done & Q(GreaterThan(completed_day, scheduled_day)),
+        "overdue": Q(status=FollowUpStatus.PENDING, scheduled_date__lt=now),
+        "upcoming": Q(status=FollowUpStatus.PENDING, scheduled_date__gte=now),
         "cancelled": Q(status=FollowUpStatus.CANCELLED),
     }
     for outcome in FollowUpOutcome:
@@ -63,13 +69,12 @@ def follow_up_effectiveness(user: User, filters: Filters, now: datetime.datetime
 
 
 def _follow_up_effectiveness(user: User, filters: Filters, now: datetime.datetime) -> list[dict]:
-    today = timezone.localdate(now, timezone=filters.tz)
     queryset = follow_up_queryset(user, filters)
     if filters.counselor is not None:
         queryset = queryset.filter(assigned_to=filters.counselor)
     annotations = {
         name: Count("lead", distinct=True, filter=q) if name == "converted_30" else Count("pk", filter=q)
-        for name, q in follow_up_filters(today).items()
+        for name, q in follow_up_filters(now, filters.tz).items()
     }
     # Grouped by the assignee's id only: sorting every follow-up by name cost more than one query
     # for the few names (measured at 100,000 leads).

@@ -343,7 +343,7 @@ def test_admin_refuses_a_format_spec_template_with_the_same_sentence(client, c, 
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors
     assert errors["body"] == [
-        "{parent:>100000000} is not a placeholder. Use only {parent}, {child}, {center}, {counselor}, {visit},"
+        "{parent:>100000000} is not a placeholder. Use only {parent}, {child}, {center}, {counselor}, {visit}, {follow_up},"
         " written exactly like that."
     ]
     assert not MessageTemplate.objects.exists()

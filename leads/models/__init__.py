@@ -13,6 +13,7 @@ from leads.lifecycle import (
     ParentExpectation,
 )
 from leads.models.enrollment import Batch, Enrollment, Weekday
+from leads.models.expectation import ExpectationChoice
 from leads.models.family import Child, FamilyLink, Gender, Parent
 from leads.models.follow_up import FollowUp
 from leads.models.history import LeadStatusChange
@@ -28,6 +29,7 @@ __all__ = [
     "ClosedReason",
     "EnquiryCounter",
     "Enrollment",
+    "ExpectationChoice",
     "FamilyLink",
     "FollowUp",
     "FollowUpOutcome",

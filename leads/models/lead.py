@@ -22,7 +22,10 @@ from django.utils import timezone
 
 from accounts.models import Action, Center, CenterScopedQuerySet
 from leads.lifecycle import (
+    FOLLOW_UP_HORIZON,
+    FOLLOW_UP_IN_PAST,
     FOLLOW_UP_MOVES,
+    FOLLOW_UP_TOO_LATE,
     MILESTONE_MOVES,
     MOVE_PERMISSION,
     OPEN_STATUSES,
@@ -38,10 +41,12 @@ from leads.lifecycle import (
     S,
     allowed_moves,
     check_move,
+    follow_up_moment,
     plan_move,
     require_permission,
 )
 from leads.models.enrollment import Batch, Enrollment
+from leads.models.expectation import check_expectations
 from leads.models.family import Child, FamilyLink, Parent, find_family
 from leads.models.follow_up import FollowUp
 from leads.models.history import LeadStatusChange
@@ -299,7 +304,7 @@ class Lead(models.Model):
             errors["parent.phone"] = error.messages
         if source not in LeadSource.values:
             errors["source"] = [f"Choose one of: {', '.join(LeadSource.values)}."]
-        expectations, expectation_errors = _clean_expectations(parent_expectations)
+        expectations, expectation_errors = check_expectations(parent_expectations, center)
         if expectation_errors:
             errors["parent_expectations"] = expectation_errors
         if assigned_to is not None and not _works_as_staff(assigned_to, center):
@@ -403,7 +408,9 @@ class Lead(models.Model):
         discovery_notes: str | None = None,
         by: User,
     ) -> None:
-        expectations, expectation_errors = _clean_expectations(parent_expectations)
+        expectations, expectation_errors = check_expectations(
+            parent_expectations, self.center, keep=self.parent_expectations or ()
+        )
         if expectation_errors:
             raise ValidationError({"parent_expectations": expectation_errors})
         for name, value, limit in (("school", school, 160), ("preferred_schedule", preferred_schedule, 160)):
@@ -464,29 +471,41 @@ class Lead(models.Model):
     def add_follow_up(
         self,
         *,
-        scheduled_date: datetime.date,
+        scheduled_date: datetime.date | datetime.datetime,
         notes: str = "",
         assigned_to: User | None = None,
         by: User,
     ) -> FollowUp:
+        """A pending follow-up at `scheduled_date` (a naive date-time is the center's local time,
+        a bare date 10:00 local): today or later, at most a year ahead."""
         assigned_to = assigned_to or self.assigned_to or by
-        self._validate_follow_up(scheduled_date, assigned_to)
+        when = self.check_follow_up(scheduled_date, assigned_to)
         with self._transition(Move.ADD_FOLLOW_UP, by=by, note=notes) as lead:
             follow_up = FollowUp.objects.create(
-                lead=lead, scheduled_date=scheduled_date, notes=notes.strip(), assigned_to=assigned_to, created_by=by
+                lead=lead, scheduled_date=when, notes=notes.strip(), assigned_to=assigned_to, created_by=by
             )
         return follow_up
 
-    def _validate_follow_up(self, scheduled_date: Any, assigned_to: User | None, field: str = "scheduled_date") -> None:
+    def check_follow_up(
+        self, scheduled_date: Any, assigned_to: User | None, *, field: str = "scheduled_date", check_time: bool = True
+    ) -> datetime.datetime | None:
+        """A follow-up's time as an aware datetime, or ValidationError: today or later in the
+        center's calendar, within FOLLOW_UP_HORIZON, assigned to staff of this center."""
         errors = {}
-        if not isinstance(scheduled_date, datetime.date) or isinstance(scheduled_date, datetime.datetime):
-            errors[field] = "Enter the date of the follow-up."
-        elif scheduled_date < timezone.localdate(timezone=self.center.tzinfo):
-            errors[field] = "Pick today or a later date."
+        tz = self.center.tzinfo
+        when = follow_up_moment(scheduled_date, tz)
+        now = timezone.now()
+        if when is None:
+            errors[field] = "Enter the date and time of the follow-up."
+        elif check_time and timezone.localdate(when, tz) < timezone.localdate(now, tz):
+            errors[field] = FOLLOW_UP_IN_PAST
+        elif check_time and when > now + FOLLOW_UP_HORIZON:
+            errors[field] = FOLLOW_UP_TOO_LATE
         if assigned_to is not None and not _works_as_staff(assigned_to, self.center):
             errors["assigned_to"] = "Assign the follow-up to a counselor or admin of this center."
         if errors:
             raise ValidationError(errors)
+        return when
 
     def convert(self, *, enrollment: Enrollment, by: User, note: str = "") -> None:
         """Link the lead to an enrollment that already exists (the API's legacy two-step flow)."""
@@ -547,7 +566,7 @@ class Lead(models.Model):
 
         follow_up_date = follow_up_date or timezone.localdate(timezone=self.center.tzinfo)
         assignee = self.assigned_to if self.assigned_to and self.assigned_to.is_active else by
-        self._validate_follow_up(follow_up_date, assignee, field="follow_up_date")
+        follow_up_date = self.check_follow_up(follow_up_date, assignee, field="follow_up_date")
         other = type(self).objects.open().filter(child_id=self.child_id).exclude(pk=self.pk).first()
         if other is not None:
             raise LifecycleError(f"{self.child} already has an open lead, {other.enquiry_id}.", code="duplicate")
@@ -584,7 +603,9 @@ class Lead(models.Model):
         if "source" in fields and fields["source"] not in LeadSource.values:
             raise ValidationError({"source": f"Choose one of: {', '.join(LeadSource.values)}."})
         if "parent_expectations" in fields:
-            fields["parent_expectations"], problems = _clean_expectations(fields["parent_expectations"])
+            fields["parent_expectations"], problems = check_expectations(
+                fields["parent_expectations"], self.center, keep=self.parent_expectations or ()
+            )
             if problems:
                 raise ValidationError({"parent_expectations": problems})
         assignee = fields.get("assigned_to")
@@ -672,19 +693,6 @@ class LeadNote(models.Model):
 
 def _works_as_staff(user: User, center: Center) -> bool:
     return user.is_active and user.role in ("COUNSELOR", "CENTER_ADMIN", "SUPER_ADMIN") and user.works_in(center.pk)
-
-
-def _clean_expectations(values: list[str] | None) -> tuple[list[str], list[str]]:
-    if values is None:
-        return [], []
-    if not isinstance(values, list | tuple):
-        return [], ["Send a list of expectations."]
-    unknown = [v for v in values if v not in ParentExpectation.values]
-    if unknown:
-        return [], [
-            f"Unknown expectation: {', '.join(map(str, unknown))}. Choose from {', '.join(ParentExpectation.values)}."
-        ]
-    return list(dict.fromkeys(values)), []
 
 
 def _model_errors(instance: models.Model, prefix: str, exclude: list[str]) -> dict[str, list[str]]:

@@ -6,18 +6,25 @@ import factory
 from django.utils import timezone
 
 from accounts.models import Center, Role, User
-from leads.models import Batch, Enrollment, IntroVisit, Lead, LeadSource
+from leads.models import Batch, Enrollment, ExpectationChoice, IntroVisit, Lead, LeadSource
 
 
 class CenterFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Center
         django_get_or_create = ("code",)
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Center {n}")
     code = factory.Sequence(lambda n: f"C{chr(65 + n // 26 % 26)}{chr(65 + n % 26)}")
     city = "Gurgaon"
     timezone = "Asia/Kolkata"
+
+    @factory.post_generation
+    def expectations(center, create, extracted, **kwargs):
+        """Every center has its "what the parents expect" list (seeded as the app seeds new centers)."""
+        if create:
+            ExpectationChoice.seed(center)
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -51,7 +51,7 @@ def test_board_shows_a_column_per_status_with_counts_and_cards(client, c, lead):
 
 def test_card_shows_next_follow_up_in_red_when_overdue(client, c, lead):
     follow_up = lead.add_follow_up(scheduled_date=timezone.localdate(), by=c.counselor)
-    FollowUp.objects.filter(pk=follow_up.pk).update(scheduled_date=timezone.localdate() - datetime.timedelta(days=3))
+    FollowUp.objects.filter(pk=follow_up.pk).update(scheduled_date=timezone.now() - datetime.timedelta(days=3))
     client.force_login(c.counselor)
     html = client.get(BOARD).content.decode()
     assert 'class="next overdue"' in html
@@ -325,7 +325,7 @@ def test_dropping_a_scheduled_lead_on_follow_up_asks_for_the_outcome(client, c, 
             "to": S.FOLLOW_UP_PENDING,
             "step": "details",
             "outcome": "INTERESTED_ENROLL_LATER",
-            "follow_up_date": next_week,
+            "follow_up_date": f"{next_week}T16:00",
         },
         **HTMX,
     )
@@ -334,7 +334,9 @@ def test_dropping_a_scheduled_lead_on_follow_up_asks_for_the_outcome(client, c, 
     lead.refresh_from_db()
     assert visit.outcome == "INTERESTED_ENROLL_LATER"
     assert lead.status == S.FOLLOW_UP_PENDING
-    assert lead.follow_ups.get().scheduled_date == next_week
+    # The dialog's time is the center's: 4:00 PM in Gurgaon.
+    four_pm = datetime.datetime.combine(next_week, datetime.time(16, 0), tzinfo=c.center.tzinfo)
+    assert lead.follow_ups.get().scheduled_date == four_pm
 
 
 # -- moves that need input: the dialog / the form page -----------------------------------------
@@ -436,7 +438,10 @@ def test_follow_up_column_asks_for_a_date(client, c, lead):
     assert response.status_code == 302
     lead.refresh_from_db()
     assert lead.status == S.FOLLOW_UP_PENDING
-    assert lead.follow_ups.get().scheduled_date == day
+    # A bare date (no time picked) is 10:00 in the center's clock.
+    assert lead.follow_ups.get().scheduled_date == datetime.datetime.combine(
+        day, datetime.time(10, 0), tzinfo=c.center.tzinfo
+    )
 
 
 def test_convert_creates_the_enrollment_and_converts_in_one_step(client, c, lead):

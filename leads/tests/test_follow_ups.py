@@ -22,12 +22,19 @@ def today(c):
     return timezone.localdate(timezone=c.center.tzinfo)
 
 
+def later_today(c) -> datetime.datetime:
+    """A minute from now, but still today in the center's clock (due today, not yet overdue)."""
+    tz = c.center.tzinfo
+    end_of_day = datetime.datetime.combine(today(c) + datetime.timedelta(days=1), datetime.time(0), tzinfo=tz)
+    return min(timezone.now() + datetime.timedelta(minutes=1), end_of_day - datetime.timedelta(seconds=1))
+
+
 def follow_up(c, *, days=0, assignee=None, by=None):
-    """A pending follow-up `days` from today (negative: overdue) on a fresh lead of c."""
+    """A pending follow-up `days` from now (negative: overdue; 0: later today) on a fresh lead of c."""
     lead = make_lead(c.center, by or c.counselor)
-    fu = lead.add_follow_up(scheduled_date=today(c), assigned_to=assignee or c.counselor, by=by or c.counselor)
+    fu = lead.add_follow_up(scheduled_date=later_today(c), assigned_to=assignee or c.counselor, by=by or c.counselor)
     if days:
-        FollowUp.objects.filter(pk=fu.pk).update(scheduled_date=today(c) + datetime.timedelta(days=days))
+        FollowUp.objects.filter(pk=fu.pk).update(scheduled_date=timezone.now() + datetime.timedelta(days=days))
         fu.refresh_from_db()
     return fu
 
@@ -149,22 +156,26 @@ def test_postponed_inline_leaves_the_queue_and_fires_follow_up_done(client, c):
     client.force_login(c.counselor)
     next_day = today(c) + datetime.timedelta(days=4)
     response = client.post(
-        complete_url(fu), {"outcome": "POSTPONED", "next_date": next_day, "notes": "Call after 6"}, **HTMX
+        complete_url(fu),
+        {"outcome": "POSTPONED", "next_date": f"{next_day}T18:30", "notes": "Call after 6"},
+        **HTMX,
     )
     assert response.status_code == 200
     assert response["HX-Reswap"] == "delete"
     assert "followUpDone" in json.loads(response["HX-Trigger"])
     fu.refresh_from_db()
     assert (fu.status, fu.outcome) == (FollowUpStatus.COMPLETED, "POSTPONED")
-    assert FollowUp.objects.filter(lead=fu.lead, status=FollowUpStatus.PENDING).get().scheduled_date == next_day
+    next_call = FollowUp.objects.filter(lead=fu.lead, status=FollowUpStatus.PENDING).get().scheduled_date
+    # The time typed is the center's (Asia/Kolkata, UTC+5:30): 18:30 there is 13:00 UTC.
+    assert next_call == datetime.datetime.combine(next_day, datetime.time(13, 0), tzinfo=datetime.UTC)
 
 
-def test_postponed_without_a_date_shows_the_error_in_the_row(client, c):
+def test_postponed_to_the_past_shows_the_error_in_the_row(client, c):
     fu = follow_up(c)
     client.force_login(c.counselor)
-    response = client.post(complete_url(fu), {"outcome": "POSTPONED"}, **HTMX)
+    response = client.post(complete_url(fu), {"outcome": "POSTPONED", "next_date": "2001-01-01T10:00"}, **HTMX)
     assert response.status_code == 200
-    assert "Pick the date of the next follow-up." in response.content.decode()
+    assert "Pick today or a later date." in response.content.decode()
     plain = client.post(complete_url(fu), {"outcome": "POSTPONED", "next_date": "2001-01-01"})
     assert plain.status_code == 400
     assert "Pick today or a later date." in plain.content.decode()

@@ -63,7 +63,7 @@ def test_follow_up_count_is_todays_and_overdue_of_the_user_in_own_center(client,
     # An overdue one: written past its date through the queryset (the verb refuses past dates).
     overdue = make_lead(c.center, c.counselor)
     follow_up = overdue.add_follow_up(scheduled_date=today, by=c.counselor)
-    type(follow_up).objects.filter(pk=follow_up.pk).update(scheduled_date=today - datetime.timedelta(days=2))
+    type(follow_up).objects.filter(pk=follow_up.pk).update(scheduled_date=timezone.now() - datetime.timedelta(days=2))
     make_lead(b.center, b.counselor).add_follow_up(scheduled_date=today, by=b.counselor)
     client.force_login(c.counselor)
     html = client.get(reverse("leads:lead_list")).content.decode()

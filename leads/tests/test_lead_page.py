@@ -240,13 +240,16 @@ def test_complete_postpone_and_cancel_a_follow_up(client, c, lead):
     url = reverse("leads:follow_up_action", args=[lead.pk, follow_up.pk, "postpone"])
     later = (today(c.center) + datetime.timedelta(days=5)).isoformat()
     response = client.post(
-        url, {f"fu{follow_up.pk}-postpone-next_date": later, "version": version(lead)}, headers={"HX-Request": "true"}
+        url,
+        {f"fu{follow_up.pk}-postpone-next_date": f"{later}T17:15", "version": version(lead)},
+        headers={"HX-Request": "true"},
     )
     assert "followUpDone" in response["HX-Trigger"]
     follow_up.refresh_from_db()
     assert follow_up.outcome == FollowUpOutcome.POSTPONED
     next_one = FollowUp.objects.get(lead=lead, status=FollowUpStatus.PENDING)
-    assert next_one.scheduled_date.isoformat() == later
+    # 5:15 PM as typed, in the center's clock (Asia/Kolkata: 11:45 UTC).
+    assert next_one.scheduled_date.isoformat() == f"{later}T11:45:00+00:00"
 
     cancel = reverse("leads:follow_up_action", args=[lead.pk, next_one.pk, "cancel"])
     assert client.post(cancel, {"version": version(lead)}).status_code == 302
@@ -260,7 +263,10 @@ def test_complete_follow_up_lost_closes_the_lead(client, c, lead):
     url = reverse("leads:follow_up_action", args=[lead.pk, follow_up.pk, "complete"])
     prefix = f"fu{follow_up.pk}-complete"
     missing = client.post(url, {f"{prefix}-outcome": FollowUpOutcome.LOST, "version": version(lead)})
-    assert missing.status_code == 400 and "Say why the family is not joining." in missing.content.decode()
+    assert (
+        missing.status_code == 400
+        and "Say why the family is not joining (the reason, or the notes)." in missing.content.decode()
+    )
     client.post(
         url,
         {

@@ -99,6 +99,10 @@ def _cancel(x):
     x.follow_up.cancel(by=x.c.counselor)
 
 
+def _edit_follow_up(x):
+    x.follow_up.edit(notes="Call the father", scheduled_date=x.next_date, by=x.c.counselor)
+
+
 def _outcome(outcome: str) -> Callable:
     def record(x):
         x.visit.record_outcome(outcome=outcome, by=x.c.trainer)
@@ -128,6 +132,7 @@ VERBS: dict[str, Callable] = {
     "fu_enrolled": _enrolled,
     "fu_scheduled_iv": _scheduled_iv,
     "fu_cancel": _cancel,
+    "edit_follow_up": _edit_follow_up,  # not a completion: both of two edits win
     "iv_enroll_now": _outcome(IVOutcome.INTERESTED_ENROLL_NOW),
     "iv_enroll_later": _outcome(IVOutcome.INTERESTED_ENROLL_LATER),
     "iv_not_interested": _outcome(IVOutcome.NOT_INTERESTED),
@@ -140,8 +145,10 @@ VERBS: dict[str, Callable] = {
 FOLLOW_UP_VERBS = {v for v in VERBS if v.startswith("fu_")}
 VISIT_VERBS = {v for v in VERBS if v.startswith("iv_")}
 
-#: Status-history rows an accepted verb writes: cancelling a follow-up moves no status.
-HISTORY_ROWS = {verb: 0 if verb == "fu_cancel" else 1 for verb in VERBS}
+#: Status-history rows an accepted verb writes: cancelling or editing a follow-up moves no status.
+HISTORY_ROWS = {verb: 0 if verb in ("fu_cancel", "edit_follow_up") else 1 for verb in VERBS}
+#: Verbs that may both win when repeated (a second edit is an edit, not a double submit).
+REPEATABLE = {"edit_follow_up"}
 
 #: Verbs that cannot both win, written by hand (the serial runs must agree): each group uses up one thing.
 EXCLUSIVE_GROUPS = [
@@ -153,7 +160,7 @@ EXCLUSIVE_GROUPS = [
 
 
 def excludes(a: str, b: str) -> bool:
-    return a == b or any(a in group and b in group for group in EXCLUSIVE_GROUPS)
+    return (a == b and a not in REPEATABLE) or any(a in group and b in group for group in EXCLUSIVE_GROUPS)
 
 
 # -- where each pair starts ------------------------------------------------------------------------
@@ -162,8 +169,8 @@ def excludes(a: str, b: str) -> bool:
 #: P: FOLLOW_UP_PENDING with a pending follow-up. V: IV_SCHEDULED with a visit awaiting its outcome and
 #: a pending follow-up. C: CLOSED_LOST (that visit and follow-up cancelled by the close).
 VALID_ALONE = {
-    "P": FOLLOW_UP_VERBS | {"convert", "close", "reschedule"},
-    "V": VISIT_VERBS | (FOLLOW_UP_VERBS - {"fu_scheduled_iv"}) | {"convert", "close"},
+    "P": FOLLOW_UP_VERBS | {"convert", "close", "reschedule", "edit_follow_up"},
+    "V": VISIT_VERBS | (FOLLOW_UP_VERBS - {"fu_scheduled_iv"}) | {"convert", "close", "edit_follow_up"},
     "C": {"reopen"},
 }
 

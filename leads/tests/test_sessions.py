@@ -264,7 +264,8 @@ def test_cancel_returns_the_lead_to_follow_up_pending_with_a_call_the_next_worki
     assert visit.cancelled_at is not None
     assert lead.status == LeadStatus.FOLLOW_UP_PENDING
     today = timezone.localdate(timezone=c.center.tzinfo)
-    assert follow_up.scheduled_date == next_working_day(today)
+    due = timezone.localtime(follow_up.scheduled_date, c.center.tzinfo)
+    assert (due.date(), due.time()) == (next_working_day(today), datetime.time(10, 0))  # the default hour
     assert FollowUp.objects.filter(lead=lead, status="PENDING").count() == 1
     actions = list(lead.status_changes.values_list("action", "from_status", "to_status", "note"))
     assert actions[-2:] == [

@@ -70,7 +70,7 @@ def _move_form(planned: PlannedMove, lead: Lead, data=None, *, user=None) -> dja
     if entry is None:
         return None
     form_class, kwargs = entry
-    return form_class(data, **CenterChoices(lead.center, user).form_kwargs(form_class), **kwargs)
+    return form_class(data, **CenterChoices(lead.center, user, lead=lead).form_kwargs(form_class), **kwargs)
 
 
 # -- reading the board ----------------------------------------------------------------------------
@@ -92,7 +92,7 @@ def _filtered(request: HttpRequest) -> tuple[QuerySet[Lead], LeadFilter]:
 
 
 def _with_next_dates(leads: QuerySet[Lead]) -> QuerySet[Lead]:
-    """Each lead with its next pending follow-up date and next awaited visit, in the same query."""
+    """Each lead with its next pending follow-up time and next awaited visit, in the same query."""
     follow_up = FollowUp.objects.filter(lead=OuterRef("pk"), status=FollowUpStatus.PENDING).order_by("scheduled_date")
     visit = IntroVisit.objects.filter(lead=OuterRef("pk")).awaiting_outcome().order_by("scheduled_at")
     return leads.select_related("child", "assigned_to", "center").annotate(
@@ -120,9 +120,8 @@ def _decorate(leads: list[Lead], user: User, now: datetime.datetime) -> list[Lea
         if lead.next_visit is not None and (lead.next_follow_up is None or lead.status == S.IV_SCHEDULED):
             lead.next_kind, lead.next_at, lead.overdue = "Visit", lead.next_visit, lead.next_visit < now
         elif lead.next_follow_up is not None:
-            today = timezone.localdate(now, timezone=lead.center.tzinfo)
             lead.next_kind, lead.next_at = "Follow-up", lead.next_follow_up
-            lead.overdue = lead.next_follow_up < today
+            lead.overdue = lead.next_follow_up < now
     return leads
 
 

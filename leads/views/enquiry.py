@@ -23,7 +23,7 @@ from accounts.models import Action, Role, User
 from leads.access import require_action
 from leads.centers import current_center, user_centers
 from leads.forms import EnquiryForm
-from leads.models import Child, Lead, LifecycleError, Parent
+from leads.models import Child, ExpectationChoice, Lead, LifecycleError, Parent
 from leads.phones import normalize_phone
 
 #: Text inputs validate when the user leaves them with a changed value; choices and the date
@@ -45,10 +45,23 @@ def _staff(centers) -> list[User]:
     return list(User.objects.in_centers(centers).filter(role__in=[Role.COUNSELOR, Role.CENTER_ADMIN]))
 
 
+def _expectation_choices(centers: list) -> list[tuple[str, str]]:
+    """The centers' "what the parents expect" lists in one query (one center: its own; the verb
+    checks the chosen center's list and says which choices it has)."""
+    rows = ExpectationChoice.objects.active().filter(center__in=centers).order_by("order", "label")
+    return list(dict(rows.values_list("code", "label")).items())
+
+
 def _build_form(request: HttpRequest, data=None) -> EnquiryForm:
     centers = user_centers(request)
     center = current_center(request)
-    form = EnquiryForm(data, centers=centers, staff=_staff([center] if center else centers), current_center=center)
+    form = EnquiryForm(
+        data,
+        centers=centers,
+        staff=_staff([center] if center else centers),
+        current_center=center,
+        expectation_choices=_expectation_choices([center] if center else centers),
+    )
     validate_url = reverse("leads:enquiry_validate")
     for name, field in form.fields.items():
         field.widget.attrs.update(

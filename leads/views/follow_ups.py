@@ -7,6 +7,7 @@ nav badge and the section counts refresh) and works as plain forms and pages wit
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -24,6 +25,7 @@ from leads.access import get_follow_up_for_user, require_action
 from leads.centers import current_center, user_centers
 from leads.context_processors import Nav
 from leads.forms import CenterChoices, CompleteFollowUpForm, add_verb_errors
+from leads.lifecycle import day_start
 from leads.models import (
     FamilyLink,
     FollowUp,
@@ -31,6 +33,7 @@ from leads.models import (
     FollowUpStatus,
     LifecycleError,
 )
+from leads.templatetags.crm import center_dt
 
 UPCOMING_DAYS = 7
 #: Rows shown per page of the queue; the section counts always tell the whole number.
@@ -53,31 +56,54 @@ def _centers(request: HttpRequest) -> list[Center]:
     return [center] if center is not None else user_centers(request)
 
 
-def _today_by_center(centers: list[Center], now: datetime.datetime) -> dict[int, datetime.date]:
-    return {center.pk: timezone.localdate(now, timezone=center.tzinfo) for center in centers}
+@dataclass(frozen=True)
+class Window:
+    """One center's queue boundaries: overdue before `now`, today until `tomorrow` (the center's
+    midnight), upcoming until `horizon` (UPCOMING_DAYS after tomorrow)."""
+
+    now: datetime.datetime
+    tomorrow: datetime.datetime
+    horizon: datetime.datetime
+
+    def section_of(self, when: datetime.datetime) -> str:
+        return "overdue" if when < self.now else "today" if when < self.tomorrow else "upcoming"
 
 
-def _queue(request: HttpRequest, scope: str) -> tuple[QuerySet[FollowUp], dict[int, datetime.date]]:
+def _windows(centers: list[Center], now: datetime.datetime) -> dict[int, Window]:
+    windows = {}
+    for center in centers:
+        tz = center.tzinfo
+        today = timezone.localdate(now, timezone=tz)
+        windows[center.pk] = Window(
+            now=now,
+            tomorrow=day_start(today + datetime.timedelta(days=1), tz),
+            horizon=day_start(today + datetime.timedelta(days=1 + UPCOMING_DAYS), tz),
+        )
+    return windows
+
+
+def _queue(request: HttpRequest, scope: str) -> tuple[QuerySet[FollowUp], dict[int, Window]]:
     centers = _centers(request)
-    today = _today_by_center(centers, timezone.now())
-    horizon = max(today.values(), default=timezone.localdate()) + datetime.timedelta(days=UPCOMING_DAYS)
-    queryset = FollowUp.objects.for_user(request.user).pending().filter(scheduled_date__lte=horizon)
+    now = timezone.now()
+    windows = _windows(centers, now)
+    horizon = max((w.horizon for w in windows.values()), default=now)
+    queryset = FollowUp.objects.for_user(request.user).pending().filter(scheduled_date__lt=horizon)
     if not request.user.is_super_admin or len(centers) == 1:
         queryset = queryset.filter(lead__center__in=[center.pk for center in centers])
     if scope == "mine":
         queryset = queryset.filter(assigned_to=request.user)
-    return queryset, today
+    return queryset, windows
 
 
-def _section_counts(queryset: QuerySet[FollowUp], today: dict[int, datetime.date]) -> dict[str, int]:
+def _section_counts(queryset: QuerySet[FollowUp], windows: dict[int, Window]) -> dict[str, int]:
     """The three section sizes in one query, each center with its own calendar day."""
     overdue, due_today, upcoming = Q(), Q(), Q()
-    for center_id, day in today.items():
+    for center_id, w in windows.items():
         here = Q(lead__center_id=center_id)
-        overdue |= here & Q(scheduled_date__lt=day)
-        due_today |= here & Q(scheduled_date=day)
-        upcoming |= here & Q(scheduled_date__gt=day, scheduled_date__lte=day + datetime.timedelta(days=UPCOMING_DAYS))
-    if not today:
+        overdue |= here & Q(scheduled_date__lt=w.now)
+        due_today |= here & Q(scheduled_date__gte=w.now, scheduled_date__lt=w.tomorrow)
+        upcoming |= here & Q(scheduled_date__gte=w.tomorrow, scheduled_date__lt=w.horizon)
+    if not windows:
         return {"overdue": 0, "today": 0, "upcoming": 0}
     return queryset.aggregate(
         overdue=Count("pk", filter=overdue),
@@ -105,15 +131,9 @@ def _with_urls(follow_ups: list[FollowUp]) -> list[FollowUp]:
     return follow_ups
 
 
-def _section_of(follow_up: FollowUp, today: dict[int, datetime.date]) -> str | None:
-    day = today.get(follow_up.lead.center_id)
-    if day is None:
-        return None
-    if follow_up.scheduled_date < day:
-        return "overdue"
-    if follow_up.scheduled_date == day:
-        return "today"
-    return "upcoming"
+def _section_of(follow_up: FollowUp, windows: dict[int, Window]) -> str | None:
+    window = windows.get(follow_up.lead.center_id)
+    return None if window is None else window.section_of(follow_up.scheduled_date)
 
 
 def _scope(request: HttpRequest) -> str:
@@ -130,13 +150,13 @@ def _require_queue_rights(user: User) -> None:
 def follow_ups(request: HttpRequest) -> HttpResponse:
     _require_queue_rights(request.user)
     scope = _scope(request)
-    queryset, today = _queue(request, scope)
-    counts = _section_counts(queryset, today)
+    queryset, windows = _queue(request, scope)
+    counts = _section_counts(queryset, windows)
     if request.GET.get("part") == "counts":
         return render(request, "leads/follow_ups.html#counts", {"counts": counts})
     sections: dict[str, list[FollowUp]] = {key: [] for key, _ in SECTIONS}
     for follow_up in _with_urls(list(_rows(queryset).order_by("scheduled_date", "pk")[:MAX_ROWS])):
-        section = _section_of(follow_up, today)
+        section = _section_of(follow_up, windows)
         if section:
             follow_up.section = section
             sections[section].append(follow_up)
@@ -166,8 +186,7 @@ def _row_response(
     request: HttpRequest, follow_up: FollowUp, form: CompleteFollowUpForm | None, *, status: int = 200
 ) -> HttpResponse:
     """The row (with its form open when given): a fragment for HTMX, a page without JS."""
-    today = _today_by_center([follow_up.lead.center], timezone.now())
-    follow_up.section = _section_of(follow_up, today)
+    follow_up.section = _section_of(follow_up, _windows([follow_up.lead.center], timezone.now()))
     parents = FamilyLink.objects.select_related("parent").order_by("-is_primary", "pk")
     prefetch_related_objects([follow_up.lead.child], Prefetch("links", queryset=parents))
     _with_urls([follow_up])
@@ -216,7 +235,7 @@ def complete(request: HttpRequest, pk: int) -> HttpResponse:
     if not valid:
         return _row_response(request, follow_up, form, status=200 if request.htmx else 400)
     try:
-        follow_up.complete(**form.complete_kwargs(), by=request.user)
+        next_follow_up = follow_up.complete(**form.complete_kwargs(), by=request.user)
     except LifecycleError as error:
         follow_up.refresh_from_db(fields=["status"])
         if follow_up.status != FollowUpStatus.PENDING:  # done already (a double submit): it leaves the queue
@@ -227,7 +246,10 @@ def complete(request: HttpRequest, pk: int) -> HttpResponse:
         add_verb_errors(form, error)
         return _row_response(request, follow_up, form, status=200 if request.htmx else 400)
     outcome = FollowUpOutcome(form.cleaned_data["outcome"]).label.lower()
-    return _done(request, follow_up, f"Follow-up for {follow_up.lead.child} recorded: {outcome}.")
+    message = f"Follow-up for {follow_up.lead.child} recorded: {outcome}."
+    if next_follow_up is not None:
+        message += f" Next call {center_dt(next_follow_up.scheduled_date, follow_up.lead.center)}."
+    return _done(request, follow_up, message)
 
 
 @login_required

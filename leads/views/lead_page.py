@@ -148,7 +148,7 @@ class Page:
         self.center = lead.center
         self.now = timezone.now()
         self.today = timezone.localdate(timezone=self.center.tzinfo)
-        self.choices = CenterChoices(lead.center, request.user)
+        self.choices = CenterChoices(lead.center, request.user, lead=lead)
         self.parents = list(
             Parent.objects.filter(links__child_id=lead.child_id).order_by("-links__is_primary", "name").distinct()
         )
@@ -169,7 +169,6 @@ class Page:
 
     def timeline(self) -> list[dict]:
         """Status changes, visits, follow-ups and notes, newest first (planned ones on top)."""
-        tz = self.center.tzinfo
         items = [
             {"at": c.at, "kind": "status", "who": c.actor, "item": c}
             for c in self.changes
@@ -183,11 +182,11 @@ class Page:
         ]
         items += [
             {
-                "at": f.completed_at or datetime.datetime.combine(f.scheduled_date, datetime.time(9), tzinfo=tz),
+                "at": f.completed_at or f.scheduled_date,
                 "kind": "follow_up",
                 "who": f.created_by,
                 "item": f,
-                "overdue": f.is_overdue(self.today),
+                "overdue": f.is_overdue(self.now),
             }
             for f in self.follow_ups
         ]
@@ -225,7 +224,7 @@ def _initial(page: Page, name: str) -> dict:
             "discovery_notes": lead.discovery_notes,
         }
     if name == "follow_up":
-        return {"scheduled_date": page.today + datetime.timedelta(days=2)}
+        return {"scheduled_date": forms.follow_up_initial(page.today + datetime.timedelta(days=2), page.center.tzinfo)}
     if name == "convert":
         return {"start_date": page.today}
     if name == "reassign":
@@ -261,7 +260,7 @@ def _task_forms(page: Page, bound: dict) -> dict:
             tasks["follow_ups"].append(
                 {
                     "follow_up": follow_up,
-                    "overdue": follow_up.is_overdue(page.today),
+                    "overdue": follow_up.is_overdue(page.now),
                     "complete": bound.get(complete_prefix)
                     or forms.CompleteFollowUpForm(
                         prefix=complete_prefix,
@@ -273,7 +272,7 @@ def _task_forms(page: Page, bound: dict) -> dict:
                     or forms.CompleteFollowUpForm(
                         prefix=postpone_prefix,
                         outcomes=[FollowUpOutcome.POSTPONED],
-                        initial={"next_date": page.today + datetime.timedelta(days=3)},
+                        interval_days=page.center.follow_up_interval_days,
                     ),
                     "open": next((p for p in (complete_prefix, postpone_prefix) if p in bound), None),
                 }
@@ -326,14 +325,12 @@ def _context(request: HttpRequest, lead: Lead, *, bound: dict | None = None, not
         "days_in_status": lead.days_in_status(page.now),
         "notice": notice,
         "created": created,
-        "expectation_labels": _expectation_labels(lead.parent_expectations),
+        "expectation_labels": _expectation_labels(page.choices, lead.parent_expectations),
     }
 
 
-def _expectation_labels(values: list[str]) -> list[str]:
-    from leads.models import ParentExpectation
-
-    labels = dict(ParentExpectation.choices)
+def _expectation_labels(choices: CenterChoices, values: list[str]) -> list[str]:
+    labels = dict(choices.expectation_choices)
     return [labels.get(value, value) for value in values]
 
 
@@ -450,7 +447,9 @@ def lead_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     lead = _load(request, pk, action.permission)
     with timezone.override(lead.center.tzinfo):
         form = action.form_class(
-            request.POST, prefix=name, **CenterChoices(lead.center, request.user).form_kwargs(action.form_class)
+            request.POST,
+            prefix=name,
+            **CenterChoices(lead.center, request.user, lead=lead).form_kwargs(action.form_class),
         )
         return _respond(
             request,

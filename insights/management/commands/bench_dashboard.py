@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 
 from accounts.models import Center, Role, User
 from leads.demo import bulk_leads
-from leads.models import Batch, Lead
+from leads.models import Batch, ExpectationChoice, Lead
 
 CODE = "BNCH"
 
@@ -97,6 +97,7 @@ class Command(BaseCommand):
         center, _ = Center.objects.get_or_create(
             code=code, defaults={"name": f"Bench Center {code}", "city": "Gurgaon"}
         )
+        ExpectationChoice.seed(center)
         prefix = "bench" if code == CODE else f"bench_{code.lower()}"
         admin = self._user(f"{prefix}_admin", Role.CENTER_ADMIN, center)
         counselors = [self._user(f"{prefix}_counselor{i}", Role.COUNSELOR, center) for i in range(1, 5)]

@@ -9,7 +9,7 @@ from tqdm import tqdm
 
 from accounts.models import Center, Role, User
 from leads.demo import bulk_leads
-from leads.models import Batch, Lead
+from leads.models import Batch, ExpectationChoice, Lead
 
 PASSWORD = "demo-pass-123"
 CENTERS = [
@@ -43,6 +43,7 @@ class Command(BaseCommand):
         centers = []
         for code, name, city in CENTERS:
             obj, _ = Center.objects.get_or_create(code=code, defaults={"name": name, "city": city})
+            ExpectationChoice.seed(obj)  # the usual list, keeping what the center changed since
             centers.append(obj)
             prefix = code.lower()
             staff = {key: self._user(f"{prefix}_{key}", role, first, last, obj) for key, role, first, last in STAFF}

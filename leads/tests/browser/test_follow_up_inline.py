@@ -13,10 +13,17 @@ from leads.tests.factories import make_lead
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+def later_today(center) -> datetime.datetime:
+    """An hour from now, but still today in the center's clock (due today, not overdue)."""
+    today = timezone.localdate(timezone=center.tzinfo)
+    midnight = datetime.datetime.combine(today + datetime.timedelta(days=1), datetime.time(0), tzinfo=center.tzinfo)
+    return min(timezone.now() + datetime.timedelta(hours=1), midnight - datetime.timedelta(minutes=1))
+
+
 def test_counselor_postpones_a_follow_up_inline(page: Page, live_server, c):
     today = timezone.localdate(timezone=c.center.tzinfo)
-    first = make_lead(c.center, c.counselor).add_follow_up(scheduled_date=today, by=c.counselor)
-    second = make_lead(c.center, c.counselor).add_follow_up(scheduled_date=today, by=c.counselor)
+    first = make_lead(c.center, c.counselor).add_follow_up(scheduled_date=later_today(c.center), by=c.counselor)
+    second = make_lead(c.center, c.counselor).add_follow_up(scheduled_date=later_today(c.center), by=c.counselor)
     login(page, live_server, "tlgc_counselor")
     page.goto(f"{live_server.url}/follow-ups/")
     page.evaluate("window.__sameDocument = true")
@@ -27,7 +34,7 @@ def test_counselor_postpones_a_follow_up_inline(page: Page, live_server, c):
     row.get_by_role("link", name="Record outcome").click()
     row.get_by_label("Call again later").check()
     next_day = today + datetime.timedelta(days=3)
-    row.get_by_label("Call again on").fill(next_day.isoformat())
+    row.get_by_label("Call again on").fill(f"{next_day}T18:00")
     row.get_by_label("Notes").fill("Call after 6 pm")
     row.get_by_role("button", name="Save outcome").click()
 
@@ -40,19 +47,19 @@ def test_counselor_postpones_a_follow_up_inline(page: Page, live_server, c):
 
     first.refresh_from_db()
     assert (first.status, first.outcome) == (FollowUpStatus.COMPLETED, "POSTPONED")
-    assert FollowUp.objects.filter(lead=first.lead, status=FollowUpStatus.PENDING).get().scheduled_date == next_day
+    six_pm = datetime.datetime.combine(next_day, datetime.time(18, 0), tzinfo=c.center.tzinfo)
+    assert FollowUp.objects.filter(lead=first.lead, status=FollowUpStatus.PENDING).get().scheduled_date == six_pm
 
 
 def test_counselor_marks_a_follow_up_lost_inline(page: Page, live_server, c):
-    today = timezone.localdate(timezone=c.center.tzinfo)
-    fu = make_lead(c.center, c.counselor).add_follow_up(scheduled_date=today, by=c.counselor)
+    fu = make_lead(c.center, c.counselor).add_follow_up(scheduled_date=later_today(c.center), by=c.counselor)
     login(page, live_server, "tlgc_counselor")
     page.goto(f"{live_server.url}/follow-ups/")
     row = page.locator(f"#follow-up-{fu.pk}")
     row.get_by_role("link", name="Record outcome").click()
     row.get_by_label("Not joining: close the lead").check()
     row.get_by_role("button", name="Save outcome").click()
-    expect(row).to_contain_text("Say why the family is not joining.")
+    expect(row).to_contain_text("Say why the family is not joining (the reason, or the notes).")
     row.get_by_label("Why are they not joining?").fill("Too expensive")
     row.get_by_role("button", name="Save outcome").click()
     expect(page.locator(f"#follow-up-{fu.pk}")).to_have_count(0)
