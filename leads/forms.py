@@ -262,7 +262,7 @@ class SessionChoiceField(forms.ChoiceField):
     def __init__(self, *, sessions=(), **kwargs):
         self.batches = {str(batch.pk): batch for batch, _ in sessions}
         choices = [("", "Choose a session")] + [
-            (f"{batch.name} · {batch.age_band}", [(s.value, s.label) for s in batch_sessions])
+            (f"{batch.name} · {batch.age_band}", [(s.value, _session_label(s)) for s in batch_sessions])
             for batch, batch_sessions in sessions
         ]
         kwargs.setdefault("label", "Session")
@@ -285,6 +285,12 @@ class SessionChoiceField(forms.ChoiceField):
     def clean(self, value):
         value = super().clean(value)
         return self._parse(value) if value else None
+
+
+def _session_label(session: Session) -> str:
+    """`Sat 5 Dec, 4:00 PM · Tiny Tumblers · 3 seats free`: time first, so a narrow select still shows it."""
+    when, _, seats = session.label.partition(" · ")
+    return f"{when} · {session.batch.name} · {seats}"
 
 
 class SessionFormMixin:

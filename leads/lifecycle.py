@@ -304,6 +304,7 @@ NOT_A_SESSION = "{batch} meets on {weekday}s at {time}: choose one of its next s
 OUTSIDE_AGE_BAND = "{batch} is for children aged {band}; {child} will be {age} at the session."
 AGE_BAND_OVERRIDE_ONLY_ADMINS = "Only a center admin may book a child outside the batch's age band."
 AGE_BAND_OVERRIDDEN = "Age band overridden: {child} will be {age}; {batch} is for {band}."
+VISIT_ALREADY_THERE = "The visit is already on that session, with that trainer: nothing to change."
 VISIT_NOT_OPEN = "This intro visit is {state}: it can no longer be changed."
 CANCEL_NEEDS_REASON = "Say why the visit is cancelled."
 VISIT_NOT_STARTED = "This intro visit starts at {when}: record how it went once it has started."

@@ -39,16 +39,15 @@ tz = center.tzinfo
 now = timezone.localtime(timezone=tz)
 today = now.date()
 batches = list(Batch.objects.filter(center=center, trainer=trainer))
-fresh = list(Lead.objects.filter(center=center, status=LeadStatus.DISCOVERY_COMPLETED).order_by("-created_at")[:6])
-slots = []
-for day, hours in ((today, (17, 18)), (today + datetime.timedelta(days=1), (10, 11, 16))):
-    for hour in hours:
-        at = datetime.datetime.combine(day, datetime.time(hour, 0), tzinfo=tz)
-        slots.append(at if at > timezone.now() + datetime.timedelta(minutes=5) else None)
-for lead, at, batch in zip(fresh, slots, batches * 3):
-    if at is None:
-        continue
-    lead.schedule_intro_visit(scheduled_at=at, batch=batch, trainer=trainer, notes="Bring water; first class.", by=counselor)
+fresh = list(Lead.objects.filter(center=center, status=LeadStatus.DISCOVERY_COMPLETED).select_related("child").order_by("-created_at")[:40])
+# Visits on the batches' next sessions (every day has a batch today or tomorrow), for children of the batch's age.
+soon = sorted(((s.starts_at, b) for b in batches for s in b.next_sessions(2) if s.free), key=lambda pair: pair[0])[:5]
+for at, batch in soon:
+    day = timezone.localtime(at, tz).date()
+    fits = [l for l in fresh if batch.min_age_months <= sum(x * y for x, y in zip(l.child.age_on(day), (12, 1))) <= batch.max_age_months]
+    if fits:
+        fresh.remove(fits[0])
+        fits[0].schedule_intro_visit(scheduled_at=at, batch=batch, trainer=trainer, notes="Bring water; first class.", by=counselor)
 for lead in Lead.objects.filter(center=center, status=LeadStatus.ENQUIRY_RECEIVED, assigned_to=counselor)[:3]:
     lead.add_follow_up(scheduled_date=today, notes="Call back about the weekend batch.", by=counselor)
 rich = (

@@ -22,7 +22,7 @@ from insights import metrics
 from insights.models import ContactAttempt
 from insights.tests.helpers import travel
 from leads.models import ClosedReason, LeadSource
-from leads.tests.factories import EnrollmentFactory, make_lead
+from leads.tests.factories import EnrollmentFactory, book_visit, make_lead
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +58,7 @@ def story(c, b):
     with travel(d(tz, 1)):
         L1.complete_discovery(discovery_notes="Likes climbing", by=who)
     with travel(d(tz, 2)):
-        visit1 = L1.schedule_intro_visit(scheduled_at=d(tz, 2.5), batch=c.batch, by=who)
+        visit1 = book_visit(L1, at=d(tz, 2.5), batch=c.batch, by=who)
     with travel(d(tz, 3)):
         visit1.record_outcome(outcome="INTERESTED_ENROLL_NOW", by=c.trainer)
     convert(L1, who, d(tz, 5))
@@ -70,7 +70,7 @@ def story(c, b):
         fu.complete(outcome="POSTPONED", next_date=datetime.date(2026, 9, 11), by=who)
 
     with travel(d(tz, 1.25)):
-        visit3 = L3.schedule_intro_visit(scheduled_at=d(tz, 1.9), batch=c.batch, by=who)
+        visit3 = book_visit(L3, at=d(tz, 1.9), batch=c.batch, by=who)
     with travel(d(tz, 2)):
         visit3.record_outcome(outcome="NO_SHOW", by=c.trainer)
     with travel(d(tz, 6)):

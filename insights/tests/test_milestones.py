@@ -20,7 +20,7 @@ from insights.tests.helpers import travel
 from leads.demo import bulk_leads
 from leads.models import Lead, LeadStatus
 from leads.models.lead import MILESTONE_MOVES, STAY_FIELDS
-from leads.tests.factories import EnrollmentFactory, make_lead
+from leads.tests.factories import EnrollmentFactory, book_visit, make_lead
 
 pytestmark = pytest.mark.django_db
 
@@ -61,7 +61,7 @@ def test_completing_discovery_sets_discovery_reached_and_the_enquiry_stay(c, new
 
 def test_scheduling_a_visit_sets_iv_scheduled_discovery_and_first_contact(c, new_lead):
     with travel(d(c.center, 1)):
-        new_lead.schedule_intro_visit(scheduled_at=d(c.center, 3), batch=c.batch, by=c.counselor)
+        book_visit(new_lead, at=d(c.center, 3), batch=c.batch, by=c.counselor)
     lead = reload(new_lead)
     # Skipping discovery still counts as having reached it ("that step or a later one").
     assert lead.iv_scheduled_reached_at == lead.discovery_reached_at == lead.first_contact_at == d(c.center, 1)
@@ -70,12 +70,12 @@ def test_scheduling_a_visit_sets_iv_scheduled_discovery_and_first_contact(c, new
 
 def test_an_attended_visit_sets_iv_attended_and_a_no_show_does_not(c, new_lead):
     with travel(d(c.center, 1)):
-        visit = new_lead.schedule_intro_visit(scheduled_at=d(c.center, 2), batch=c.batch, by=c.counselor)
+        visit = book_visit(new_lead, at=d(c.center, 2), batch=c.batch, by=c.counselor)
     with travel(d(c.center, 2.5)):
         visit.record_outcome(outcome="NO_SHOW", by=c.trainer)
     assert reload(new_lead).iv_attended_at is None
     with travel(d(c.center, 3)):
-        visit = new_lead.schedule_intro_visit(scheduled_at=d(c.center, 4), batch=c.batch, by=c.counselor)
+        visit = book_visit(new_lead, at=d(c.center, 4), batch=c.batch, by=c.counselor)
     with travel(d(c.center, 4.25)):
         visit.record_outcome(outcome="INTERESTED_ENROLL_LATER", by=c.trainer)
     lead = reload(new_lead)
@@ -143,11 +143,11 @@ def test_an_attempt_logged_before_a_later_first_contact_moves_it_earlier(c, new_
 
 def test_time_in_stage_counts_every_stay_including_repeats(c, new_lead):
     with travel(d(c.center, 1)):
-        visit = new_lead.schedule_intro_visit(scheduled_at=d(c.center, 2), batch=c.batch, by=c.counselor)
+        visit = book_visit(new_lead, at=d(c.center, 2), batch=c.batch, by=c.counselor)
     with travel(d(c.center, 2)):
         visit.record_outcome(outcome="NO_SHOW", by=c.trainer)
     with travel(d(c.center, 4)):
-        new_lead.schedule_intro_visit(scheduled_at=d(c.center, 8), batch=c.batch, by=c.counselor)
+        book_visit(new_lead, at=d(c.center, 8), batch=c.batch, by=c.counselor)
     filters = metrics.Filters.from_query(c.admin, {"start": "2026-09-01", "end": "2026-09-30"})
     board = metrics.build(c.admin, filters, now=d(c.center, 7))
     stages = {row["status"]: row for row in board.stages}
@@ -191,12 +191,12 @@ def test_backfill_rebuilds_what_the_verbs_kept(c, new_lead):
         new_lead.complete_discovery(discovery_notes="Notes", by=c.counselor)
         other = make_lead(c.center, c.counselor)
     with travel(d(c.center, 1)):
-        visit = new_lead.schedule_intro_visit(scheduled_at=d(c.center, 2), batch=c.batch, by=c.counselor)
+        visit = book_visit(new_lead, at=d(c.center, 2), batch=c.batch, by=c.counselor)
         other.add_follow_up(scheduled_date=datetime.date(2026, 9, 4), by=c.counselor)
     with travel(d(c.center, 2)):
         visit.record_outcome(outcome="NO_SHOW", by=c.trainer)
     with travel(d(c.center, 3)):
-        visit = new_lead.schedule_intro_visit(scheduled_at=d(c.center, 4), batch=c.batch, by=c.counselor)
+        visit = book_visit(new_lead, at=d(c.center, 4), batch=c.batch, by=c.counselor)
     with travel(d(c.center, 4)):
         visit.record_outcome(outcome="INTERESTED_ENROLL_NOW", by=c.trainer)
     with travel(d(c.center, 6)):

@@ -12,7 +12,7 @@ from django.utils import timezone
 from insights.models import Channel, DeliveryStatus, Notification, NotificationKind, ReminderLog
 from insights.reminders import send_reminders
 from insights.sms import BaseSMSBackend, LocmemSMSBackend, SMSError
-from leads.tests.factories import make_lead
+from leads.tests.factories import book_visit, make_lead
 
 pytestmark = pytest.mark.django_db
 
@@ -222,7 +222,7 @@ def test_follow_up_assigned_by_someone_else_is_announced(c):
 def test_parent_is_reminded_the_day_before_the_visit(c):
     lead = make_lead(c.center, c.counselor)
     tomorrow = local_today(c.center) + datetime.timedelta(days=2)
-    visit = lead.schedule_intro_visit(scheduled_at=at(c.center, tomorrow, 16), batch=c.batch, by=c.counselor)
+    visit = book_visit(lead, at=at(c.center, tomorrow, 16), batch=c.batch, by=c.counselor)
     parent_phone = lead.child.parents.get().phone
 
     send_reminders(at(c.center, tomorrow - datetime.timedelta(days=2), 9))

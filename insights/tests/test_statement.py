@@ -26,7 +26,7 @@ from insights.metrics.funnel import FunnelCounts
 from insights.models import ContactAttempt
 from insights.tests.helpers import travel
 from leads.models import LeadSource
-from leads.tests.factories import EnrollmentFactory, make_lead
+from leads.tests.factories import EnrollmentFactory, book_visit, make_lead
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +51,7 @@ def staircase(c):
     visits = {}
     for name, at in (("C", 2), ("D", 4), ("E", 1.25)):
         with travel(d(tz, at)):
-            visits[name] = leads[name].schedule_intro_visit(scheduled_at=d(tz, at + 0.25), batch=c.batch, by=who)
+            visits[name] = book_visit(leads[name], at=d(tz, at + 0.25), batch=c.batch, by=who)
     with travel(d(tz, 5)):
         visits["D"].record_outcome(outcome="INTERESTED_ENROLL_LATER", by=c.trainer)
     with travel(d(tz, 2)):

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from insights.models import ContactAttempt, MessageTemplate, Notification, TemplateKind
-from leads.tests.factories import make_lead
+from leads.tests.factories import book_visit, make_lead
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -276,7 +276,7 @@ def test_nav_shows_dashboard_and_calendar_by_role(client, c):
 def test_calendar_week_shows_visits_and_follow_ups_filtered_by_counselor(client, c, lead):
     tomorrow = timezone.localdate(timezone=c.center.tzinfo) + datetime.timedelta(days=1)
     when = datetime.datetime.combine(tomorrow, datetime.time(16, 0), tzinfo=c.center.tzinfo)
-    visit = lead.schedule_intro_visit(scheduled_at=when, batch=c.batch, by=c.counselor)
+    visit = book_visit(lead, at=when, batch=c.batch, by=c.counselor)
     other = make_lead(c.center, c.admin, assigned_to=c.admin)
     follow_up = other.add_follow_up(scheduled_date=tomorrow, by=c.admin)
     client.force_login(c.admin)
@@ -300,7 +300,7 @@ def test_trainer_sees_only_their_visits_in_the_calendar(client, c, b, lead):
     client.force_login(b.trainer)
     tomorrow = timezone.localdate(timezone=c.center.tzinfo) + datetime.timedelta(days=1)
     when = datetime.datetime.combine(tomorrow, datetime.time(16, 0), tzinfo=c.center.tzinfo)
-    visit = lead.schedule_intro_visit(scheduled_at=when, batch=c.batch, by=c.counselor)
+    visit = book_visit(lead, at=when, batch=c.batch, by=c.counselor)
     html = client.get("/insights/calendar/", {"week": tomorrow.isoformat()}).content.decode()
     assert f'id="visit-{visit.pk}"' not in html
     client.force_login(c.trainer)

@@ -29,6 +29,7 @@ from leads.lifecycle import (
     OUTSIDE_AGE_BAND,
     SAME_OUTCOME,
     SESSION_FULL,
+    VISIT_ALREADY_THERE,
     VISIT_CANCELLED,
     VISIT_HAS_OUTCOME,
     VISIT_NOT_OPEN,
@@ -279,6 +280,14 @@ class IntroVisit(models.Model):
         if self.cancelled_at or self.outcome:
             raise LifecycleError(VISIT_NOT_OPEN.format(state=self.state.lower()), code="visit_closed")
 
+    def _require_a_change(self, scheduled_at, batch: Batch, trainer: User | None) -> None:
+        if (scheduled_at, batch.pk, trainer.pk if trainer else None) == (
+            self.scheduled_at,
+            self.batch_id,
+            self.trainer_id,
+        ):
+            raise LifecycleError(VISIT_ALREADY_THERE, code="same_session")
+
     def reschedule(
         self,
         *,
@@ -309,9 +318,11 @@ class IntroVisit(models.Model):
             for part in (f"From {self.batch.name}, {before} to {batch.name}, {after}.", notes.strip(), override_note)
             if part
         )
+        self._require_a_change(scheduled_at, batch, trainer)
         with lead._transition(Move.RESCHEDULE_INTRO_VISIT, by=by, note=note):
             visit = type(self).objects.select_for_update().get(pk=self.pk)
             visit._require_open()
+            visit._require_a_change(scheduled_at, batch, trainer)  # a double submit moves it once
             take_seat(batch, scheduled_at, exclude_visit_id=visit.pk)
             visit.scheduled_at = scheduled_at
             visit.batch = batch

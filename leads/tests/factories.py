@@ -77,6 +77,28 @@ class EnrollmentFactory(factory.django.DjangoModelFactory):
     plan = "Weekly"
 
 
+def book_visit(lead: Lead, *, at: datetime.datetime, batch: Batch, by: User, **kwargs):
+    """Book through the verb on the batch's next session, then move the visit to `at` in the database:
+    for tests of figures over a fixed calendar, where the visit's time matters and the session rule
+    (tested in test_sessions.py) does not."""
+    from django.core.exceptions import ValidationError
+
+    from leads.lifecycle import SESSION_FULL
+    from leads.models import IntroVisit
+
+    full = SESSION_FULL.format(capacity=batch.capacity)
+    for n in range(52):  # the first session with a seat (the moved visits keep theirs on paper)
+        try:
+            visit = lead.schedule_intro_visit(scheduled_at=next_session(batch, n), batch=batch, by=by, **kwargs)
+            break
+        except ValidationError as error:
+            if error.message_dict.get("scheduled_at") != [full]:
+                raise
+    IntroVisit.objects.filter(pk=visit.pk).update(scheduled_at=at)
+    visit.scheduled_at = at
+    return visit
+
+
 def session_choice(batch: Batch, n: int = 0) -> str:
     """What the session picker posts for the batch's `n`-th coming session (leads.forms.SessionChoiceField)."""
     return f"{batch.pk}|{next_session(batch, n).isoformat()}"

@@ -99,3 +99,43 @@ def test_double_submitted_enquiry_for_one_child_creates_one_lead(c):
     assert len(results) == 1
     assert Counter(type(e) for e in errors.values()) == Counter({LifecycleError: 3})
     assert Lead.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_counselors_booking_the_last_seat_one_wins_the_other_hears_the_session_is_full(c):
+    """Lead row first, then the batch row: the second booking waits for the first and counts its seat."""
+    import datetime
+
+    from django.core.exceptions import ValidationError
+
+    from leads.models import IntroVisit
+    from leads.tests.factories import BatchFactory, UserFactory, next_session
+
+    batch = BatchFactory(center=c.center, name="Tiny", weekday=5, capacity=3, min_age_months=0, max_age_months=144)
+    EnrollmentFactory(child=make_lead(c.center, c.counselor).child, batch=batch)
+    session = next_session(batch)
+    make_lead(c.center, c.counselor).schedule_intro_visit(scheduled_at=session, batch=batch, by=c.counselor)
+    second_counselor = UserFactory(username="tlgc_counselor2", centers=[c.center])
+    counselors = [c.counselor, second_counselor]
+    for user in counselors:
+        user.works_in(c.center.pk)  # fill the per-user center cache before the threads read it
+    rounds, wins = 10, Counter()
+    for n in range(rounds):
+        at = session + datetime.timedelta(days=7 * n)
+        if n:  # every round: one seat left (one enrolled, one booked)
+            make_lead(c.center, c.counselor).schedule_intro_visit(scheduled_at=at, batch=batch, by=c.counselor)
+        leads = [make_lead(c.center, c.counselor) for _ in counselors]
+        results, errors = run_in_threads(
+            2,
+            lambda i, leads=leads, at=at: leads[i].schedule_intro_visit(scheduled_at=at, batch=batch, by=counselors[i]),
+        )
+        assert len(results) == 1 and len(errors) == 1, (results, errors)
+        [error] = errors.values()
+        assert isinstance(error, ValidationError), repr(error)
+        assert error.message_dict["scheduled_at"][0].startswith("That session is full")
+        assert IntroVisit.objects.filter(batch=batch, scheduled_at=at, cancelled_at__isnull=True).count() == 2
+        loser = leads[next(iter(errors))]
+        loser.refresh_from_db()
+        assert loser.status == LeadStatus.ENQUIRY_RECEIVED  # nothing half-written
+        wins[next(iter(results))] += 1
+    assert sum(wins.values()) == rounds

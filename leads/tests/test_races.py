@@ -15,7 +15,7 @@ Each pair starts where both verbs are valid alone (VALID_ALONE); where no status
 the narrower one is: a reopen from a closed lead, a visit outcome against a scheduling from a
 scheduled visit (some outcomes make the scheduling valid). Each round races on a fresh lead, B's
 start shifted from well before A's to well after (see `offsets`); the leads are made in bulk before
-the first pair and the two worker threads keep their connections, so 91 pairs x 20 rounds take a
+the first pair and the two worker threads keep their connections, so 120 pairs x 20 rounds take a
 couple of minutes.
 """
 
@@ -56,7 +56,7 @@ from leads.models import (
     LifecycleError,
     Parent,
 )
-from leads.tests.factories import BatchFactory, CenterFactory, UserFactory, make_lead, next_phone
+from leads.tests.factories import BatchFactory, CenterFactory, UserFactory, make_lead, next_phone, next_session
 
 pytestmark = [
     pytest.mark.postgres,
@@ -126,6 +126,14 @@ def _reschedule(x):
     x.lead.schedule_intro_visit(scheduled_at=x.visit_at, batch=x.c.batch, by=x.c.counselor)
 
 
+def _visit_move(x):
+    x.visit.reschedule(scheduled_at=x.later_session, by=x.c.counselor)
+
+
+def _visit_cancel(x):
+    x.visit.cancel(reason="Family travelling", by=x.c.counselor)
+
+
 VERBS: dict[str, Callable] = {
     "fu_lost": _lost,
     "fu_postponed": _postponed,
@@ -140,13 +148,16 @@ VERBS: dict[str, Callable] = {
     "convert": _convert,
     "close": _close,
     "reopen": _reopen,
-    "reschedule": _reschedule,
+    "reschedule": _reschedule,  # scheduling again
+    "visit_move": _visit_move,  # the booked visit to another session
+    "visit_cancel": _visit_cancel,  # the booked visit called off (and a follow-up added)
 }
 FOLLOW_UP_VERBS = {v for v in VERBS if v.startswith("fu_")}
 VISIT_VERBS = {v for v in VERBS if v.startswith("iv_")}
 
-#: Status-history rows an accepted verb writes: cancelling or editing a follow-up moves no status.
-HISTORY_ROWS = {verb: 0 if verb in ("fu_cancel", "edit_follow_up") else 1 for verb in VERBS}
+#: Status-history rows an accepted verb writes: cancelling or editing a follow-up moves no status;
+#: cancelling a visit writes its move and the follow-up it adds.
+HISTORY_ROWS = {verb: {"fu_cancel": 0, "edit_follow_up": 0, "visit_cancel": 2}.get(verb, 1) for verb in VERBS}
 #: Verbs that may both win when repeated (a second edit is an edit, not a double submit).
 REPEATABLE = {"edit_follow_up"}
 
@@ -154,7 +165,7 @@ REPEATABLE = {"edit_follow_up"}
 EXCLUSIVE_GROUPS = [
     {"convert", "close", "fu_lost", "fu_enrolled"},  # terminal moves: a lead converts or closes once
     FOLLOW_UP_VERBS,  # one follow-up is completed or cancelled once
-    VISIT_VERBS,  # one visit has one outcome
+    VISIT_VERBS | {"visit_cancel"},  # one visit has one outcome, or is cancelled
     {"fu_scheduled_iv", "reschedule"},  # a scheduled lead cannot be scheduled again
 ]
 
@@ -170,7 +181,9 @@ def excludes(a: str, b: str) -> bool:
 #: a pending follow-up. C: CLOSED_LOST (that visit and follow-up cancelled by the close).
 VALID_ALONE = {
     "P": FOLLOW_UP_VERBS | {"convert", "close", "reschedule", "edit_follow_up"},
-    "V": VISIT_VERBS | (FOLLOW_UP_VERBS - {"fu_scheduled_iv"}) | {"convert", "close", "edit_follow_up"},
+    "V": VISIT_VERBS
+    | (FOLLOW_UP_VERBS - {"fu_scheduled_iv"})
+    | {"convert", "close", "edit_follow_up", "visit_move", "visit_cancel"},
     "C": {"reopen"},
 }
 
@@ -190,7 +203,7 @@ def template(state: str, c) -> Lead:
     """One TLGC lead brought to `state` through the verbs."""
     lead = make_lead(c.center, c.counselor)
     if state in ("V", "C"):
-        lead.schedule_intro_visit(scheduled_at=timezone.now() + datetime.timedelta(days=1), batch=c.batch, by=c.admin)
+        lead.schedule_intro_visit(scheduled_at=next_session(c.batch), batch=c.batch, by=c.admin)
     lead.add_follow_up(scheduled_date=timezone.localdate(timezone=c.center.tzinfo), by=c.admin)
     if state == "C":
         lead.close(reason="Fees", by=c.admin)
@@ -250,7 +263,8 @@ def actors(pks: list[int], c) -> list[SimpleNamespace]:
             visit=first_visit.get(pk),
             today=today,
             next_date=today + datetime.timedelta(days=7),
-            visit_at=timezone.now() + datetime.timedelta(days=2),
+            visit_at=next_session(c.batch),
+            later_session=next_session(c.batch, 1),
         )
         for pk in pks
     ]
@@ -384,7 +398,7 @@ def c(django_db_setup, django_db_blocker):
 
     Each state's leads are twins of one lead the verbs brought there (see `clone`), 22 a pair: two
     for the serial runs, 20 to race. Not `transaction=True` per test, which would truncate every
-    table after each of the 91 pairs (about 1.5 s each here, more than racing them): the test's own
+    table after each of the 120 pairs (about 1.5 s each here, more than racing them): the test's own
     thread only reads (inside the test's transaction, which it never writes in); the worker threads
     write and commit, and every table is flushed once after the last pair.
     """

@@ -1,6 +1,7 @@
 """Intro visits fit their batch: real sessions, the age band, the seats, reschedule and cancel."""
 
 import datetime
+import io
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -10,7 +11,7 @@ from leads import lifecycle
 from leads.models import FollowUp, IntroVisit, LeadStatus, LifecycleError, Move
 from leads.models.enrollment import Batch, sessions_of
 from leads.models.intro_visit import next_working_day
-from leads.tests.factories import BatchFactory, EnrollmentFactory, make_lead, next_session, started
+from leads.tests.factories import BatchFactory, EnrollmentFactory, UserFactory, make_lead, next_session, started
 
 IST = datetime.timezone(datetime.timedelta(hours=5, minutes=30))
 
@@ -225,11 +226,21 @@ def test_reschedule_keeps_the_rules_session_age_and_seats(c, tiny):
 
 
 def test_reschedule_within_a_full_session_counts_the_visit_once(c, tiny):
-    """The visit's own seat is free for it: moving the trainer of a full session is not refused."""
+    """The visit's own seat is free for it: changing the trainer of a full session is not refused."""
     session = next_session(tiny)
     toddler(c, n=1).schedule_intro_visit(scheduled_at=session, batch=tiny, by=c.counselor)
     visit = toddler(c, n=2).schedule_intro_visit(scheduled_at=session, batch=tiny, by=c.counselor)
-    visit.reschedule(scheduled_at=session, by=c.counselor)  # the same session again: still fits
+    other = UserFactory(username="tlgc_trainer2", role="TRAINER", centers=[c.center])
+    visit.reschedule(scheduled_at=session, trainer=other, by=c.counselor)
+    visit.refresh_from_db()
+    assert visit.trainer == other
+
+
+def test_rescheduling_to_where_the_visit_already_is_changes_nothing(c, tiny):
+    visit = toddler(c).schedule_intro_visit(scheduled_at=next_session(tiny), batch=tiny, by=c.counselor)
+    with pytest.raises(LifecycleError, match="already on that session"):
+        visit.reschedule(scheduled_at=next_session(tiny), by=c.counselor)
+    assert not visit.lead.status_changes.filter(action=Move.RESCHEDULE_INTRO_VISIT).exists()
 
 
 def test_a_visit_with_an_outcome_cannot_be_rescheduled_or_cancelled(c, tiny):
@@ -314,7 +325,7 @@ def test_every_demo_visit_is_on_its_batchs_session_in_its_age_band(db, source, c
     from leads.demo import bulk_leads
 
     if source == "seed_demo":
-        call_command("seed_demo", per_center=120, stdout=open("/dev/null", "w"))  # noqa: SIM115
+        call_command("seed_demo", per_center=120, stdout=io.StringIO())
     else:
         bulk_leads(c.center, 400, by=c.counselor, batches=[c.batch, tiny_batch(c)], seed=11)
     visits = list(IntroVisit.objects.select_related("batch__center", "lead__child", "lead__center"))

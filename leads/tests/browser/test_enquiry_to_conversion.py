@@ -8,6 +8,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from leads.models import Lead, LeadStatus
+from leads.tests.factories import session_choice
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -56,13 +57,11 @@ def test_counselor_takes_a_lead_from_enquiry_to_conversion(page: Page, live_serv
     expect(page.locator(".lead-meta .badge")).to_have_text("Discovery completed")
     expect(page).to_have_url(re.compile(r"/leads/\d+/$"))
 
-    # Intro visit, with the batch's free places in the choice.
+    # Intro visit: one of the batch's coming sessions, with its free seats in the choice.
     page.click("#action-visit summary")
-    batch_select = page.locator("#id_visit-batch")
-    expect(batch_select).to_contain_text("places free")
-    batch_select.select_option(str(c.batch.pk))
-    day = timezone.localdate(timezone=c.center.tzinfo) + datetime.timedelta(days=1)
-    page.fill("#id_visit-scheduled_at", f"{day.isoformat()}T16:00")
+    session_select = page.locator("#id_visit-session")
+    expect(session_select).to_contain_text("seats free")
+    session_select.select_option(session_choice(c.batch))
     page.get_by_role("button", name="Schedule visit").click()
     expect(page.locator(".notice-line")).to_have_text("Intro visit scheduled.")
     expect(page.locator(".lead-meta .badge")).to_have_text("Intro visit scheduled")
