@@ -21,6 +21,7 @@ from leads import params  # dates within 2000-2100
 from leads.models import Batch, ClosedReason, FollowUpOutcome, Gender, IVOutcome, LeadSource, ParentExpectation
 from leads.phones import normalize_phone
 
+CLOSE_CATEGORY_REQUIRED = "Choose why the lead is lost."
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -110,7 +111,12 @@ class EnquiryForm(forms.Form):
     )
     parent_email = forms.EmailField(label="Email", required=False)
     school = forms.CharField(label="School", max_length=160, required=False)
-    source = forms.ChoiceField(label="How they heard of us", choices=LeadSource.choices, initial=LeadSource.WALK_IN)
+    # No default: a pre-selected "Walk-in" would count every unasked enquiry as a walk-in.
+    source = forms.ChoiceField(
+        label="How they heard of us",
+        choices=[("", "Choose how they heard of us"), *LeadSource.choices],
+        error_messages={"required": "Choose how the family heard of us."},
+    )
     parent_expectations = forms.MultipleChoiceField(
         label="What the parents expect",
         choices=ParentExpectation.choices,
@@ -269,7 +275,7 @@ class CompleteFollowUpForm(forms.Form):
     next_date = params.DateField(required=False, widget=DATE, label="Call again on")
     # LOST
     category = forms.ChoiceField(
-        choices=ClosedReason.choices, initial=ClosedReason.OTHER, required=False, label="Reason category"
+        choices=[("", "Choose a category"), *ClosedReason.choices], required=False, label="Reason category"
     )
     reason = forms.CharField(required=False, max_length=500, label="Why are they not joining?")
     # SCHEDULED_IV and ENROLLED
@@ -283,7 +289,7 @@ class CompleteFollowUpForm(forms.Form):
 
     REQUIRED = {
         FollowUpOutcome.POSTPONED: {"next_date": "Pick the date of the next follow-up."},
-        FollowUpOutcome.LOST: {"reason": "Say why the family is not joining."},
+        FollowUpOutcome.LOST: {"category": CLOSE_CATEGORY_REQUIRED, "reason": "Say why the family is not joining."},
         FollowUpOutcome.SCHEDULED_IV: {
             "batch": "Choose the batch the child will try.",
             "scheduled_at": "Enter the date and time of the visit.",
@@ -341,7 +347,7 @@ class CompleteFollowUpForm(forms.Form):
             kwargs["next_date"] = data["next_date"]
         elif outcome == FollowUpOutcome.LOST:
             kwargs["reason"] = data["reason"]
-            kwargs["category"] = data.get("category") or ClosedReason.OTHER
+            kwargs["category"] = data["category"]
         elif outcome == FollowUpOutcome.SCHEDULED_IV:
             kwargs["intro_visit"] = {
                 "scheduled_at": data["scheduled_at"],
@@ -381,7 +387,12 @@ class ConvertForm(forms.Form):
 class CloseForm(forms.Form):
     """`lead.close` (the lead page, the board's dialog and admin's "Close selected leads")."""
 
-    category = forms.ChoiceField(label="Reason category", choices=ClosedReason.choices, initial=ClosedReason.OTHER)
+    # No default: a pre-selected "Other" would hide every unasked reason in the figures.
+    category = forms.ChoiceField(
+        label="Reason category",
+        choices=[("", "Choose a category"), *ClosedReason.choices],
+        error_messages={"required": CLOSE_CATEGORY_REQUIRED},
+    )
     reason = forms.CharField(label="Why is it lost?", max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
 
 

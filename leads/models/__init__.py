@@ -15,7 +15,7 @@ from leads.lifecycle import (
 from leads.models.enrollment import Batch, Enrollment, Weekday
 from leads.models.family import Child, FamilyLink, Gender, Parent
 from leads.models.follow_up import FollowUp
-from leads.models.history import LeadStatusChange
+from leads.models.history import DetailChange, LeadStatusChange
 from leads.models.intro_visit import IntroVisit
 from leads.models.lead import EnquiryCounter, Lead, LeadNote
 
@@ -25,6 +25,7 @@ __all__ = [
     "TRANSITIONS",
     "Batch",
     "Child",
+    "DetailChange",
     "ClosedReason",
     "EnquiryCounter",
     "Enrollment",
