@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from leads import params  # dates within 2000-2100
 from leads.models import Batch, ClosedReason, FollowUpOutcome, Gender, IVOutcome, LeadSource, ParentExpectation
+from leads.models.lead import DIFFERENT_PERSON, SAME_PARENT
 from leads.phones import normalize_phone
 
 CLOSE_CATEGORY_REQUIRED = "Choose why the lead is lost."
@@ -103,13 +104,25 @@ class EnquiryForm(forms.Form):
     center = ObjectChoiceField(label="Center", empty_label="Choose the center")
     child_first_name = forms.CharField(label="First name", max_length=80)
     child_last_name = forms.CharField(label="Last name", max_length=80, required=False)
-    child_dob = forms.DateField(label="Date of birth", widget=DATE)
+    child_dob = forms.DateField(label="Date of birth", widget=DATE, required=False)
+    # A phone enquiry often gives only the age: the verb works an approximate date of birth back from it.
+    child_age = forms.IntegerField(label="or age (years)", min_value=0, max_value=18, required=False)
+    child_age_months = forms.IntegerField(label="and months", min_value=0, max_value=11, required=False)
     child_gender = forms.ChoiceField(label="Gender", choices=Gender.choices, widget=forms.RadioSelect)
     parent_name = forms.CharField(label="Parent's name", max_length=120)
     parent_phone = forms.CharField(
         label="Phone", max_length=30, widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"})
     )
     parent_email = forms.EmailField(label="Email", required=False)
+    #: Asked when the phone is known under another name (templates/leads/_phone_match.html).
+    same_parent = forms.ChoiceField(
+        label="Same parent or a different person?",
+        choices=[(SAME_PARENT, "Same parent"), (DIFFERENT_PERSON, "A different person")],
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    #: One per rendered form: a second submit of it is a double submit, not a re-entry.
+    submission = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
     school = forms.CharField(label="School", max_length=160, required=False)
     # No default: a pre-selected "Walk-in" would count every unasked enquiry as a walk-in.
     source = forms.ChoiceField(
@@ -153,8 +166,10 @@ class EnquiryForm(forms.Form):
     def clean_child_first_name(self) -> str:
         return self.cleaned_data["child_first_name"].strip()
 
-    def clean_child_dob(self) -> datetime.date:
+    def clean_child_dob(self) -> datetime.date | None:
         dob = self.cleaned_data["child_dob"]
+        if dob is None:
+            return None
         if dob > timezone.localdate():
             raise forms.ValidationError("The date of birth cannot be in the future.")
         if dob < timezone.localdate() - datetime.timedelta(days=365 * 18):
@@ -163,6 +178,15 @@ class EnquiryForm(forms.Form):
 
     def clean_parent_phone(self) -> str:
         return normalize_phone(self.cleaned_data["parent_phone"])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        no_dob = "child_dob" in data and data["child_dob"] is None
+        no_age = data.get("child_age") is None and data.get("child_age_months") is None
+        age_errors = {"child_age", "child_age_months"} & set(self.errors)
+        if no_dob and no_age and not age_errors:
+            self.add_error("child_dob", "Enter the date of birth, or the age if the parent does not know it.")
+        return data
 
     def chosen_center(self):
         return self.only_center or self.cleaned_data.get("center")
@@ -175,9 +199,16 @@ class EnquiryForm(forms.Form):
                 "first_name": data["child_first_name"],
                 "last_name": data["child_last_name"],
                 "dob": data["child_dob"],
+                "age": data.get("child_age"),
+                "age_months": data.get("child_age_months"),
                 "gender": data["child_gender"],
             },
-            "parent": {"name": data["parent_name"], "phone": data["parent_phone"], "email": data["parent_email"]},
+            "parent": {
+                "name": data["parent_name"],
+                "phone": data["parent_phone"],
+                "email": data["parent_email"],
+                "same_parent": data.get("same_parent") or None,
+            },
             "source": data["source"],
             "school": data["school"],
             "preferred_schedule": data["preferred_schedule"],
@@ -394,6 +425,38 @@ class CloseForm(forms.Form):
         error_messages={"required": CLOSE_CATEGORY_REQUIRED},
     )
     reason = forms.CharField(label="Why is it lost?", max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ChildForm(forms.Form):
+    """`lead.edit_child`: correct the child's details (an age replaces an unknown date of birth)."""
+
+    first_name = forms.CharField(label="First name", max_length=80)
+    last_name = forms.CharField(label="Last name", max_length=80, required=False)
+    dob = params.DateField(label="Date of birth", widget=DATE, required=False)
+    age = forms.IntegerField(label="or age (years)", min_value=0, max_value=18, required=False)
+    age_months = forms.IntegerField(label="and months", min_value=0, max_value=11, required=False)
+    gender = forms.ChoiceField(label="Gender", choices=Gender.choices, widget=forms.RadioSelect)
+    school = forms.CharField(label="School", max_length=160, required=False)
+
+    ERROR_FIELDS = {
+        f"child.{name}": name for name in ("first_name", "last_name", "dob", "age", "age_months", "gender", "school")
+    }
+
+
+class ParentForm(forms.Form):
+    """`lead.edit_parent` and `lead.add_parent` (the phone is stored in E.164 by the verb)."""
+
+    name = forms.CharField(label="Name", max_length=120)
+    phone = forms.CharField(
+        label="Phone", max_length=30, widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"})
+    )
+    email = forms.EmailField(label="Email", required=False)
+    relationship = forms.CharField(
+        label="Relationship",
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "e.g. Mother, Father, Grandparent"}),
+    )
 
 
 class ReopenForm(forms.Form):
