@@ -50,6 +50,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "leads.params.BadDateMiddleware",  # a bad date in any page's query string: 400 with the sentence
 ]
 
 ROOT_URLCONF = "crm.urls"
