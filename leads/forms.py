@@ -89,7 +89,9 @@ def add_verb_errors(form: forms.Form, error, rename: dict[str, str] | None = Non
 
 
 def staff_label(user) -> str:
-    return f"{user} ({user.get_role_display().lower()})"
+    """ "Priya Sharma (counselor)", or "Priya Sharma (counselor, TLGC)" once `mark_centers` ran."""
+    label = user.__dict__.get("center_label")
+    return f"{user} ({user.get_role_display().lower()}{', ' + label if label else ''})"
 
 
 def batch_label(batch) -> str:

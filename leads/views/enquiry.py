@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from accounts.models import Action, Role, User
+from accounts.models import Action, Role, User, mark_centers
 from leads.access import require_action
 from leads.centers import current_center, user_centers
 from leads.forms import EnquiryForm
@@ -46,7 +46,10 @@ DOUBLE_SUBMIT_WINDOW = datetime.timedelta(minutes=10)
 
 
 def _staff(centers) -> list[User]:
-    return list(User.objects.in_centers(centers).filter(role__in=[Role.COUNSELOR, Role.CENTER_ADMIN]))
+    staff = list(User.objects.in_centers(centers).filter(role__in=[Role.COUNSELOR, Role.CENTER_ADMIN]))
+    if len(centers) > 1:  # staff of several centers together: each name carries its center
+        mark_centers(staff)
+    return staff
 
 
 def _build_form(request: HttpRequest, data=None) -> EnquiryForm:
