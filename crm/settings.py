@@ -178,9 +178,9 @@ SITE_URL = env("SITE_URL", default="")
 
 # "Forgot password?" (accounts/views.py): at most this many reset emails per address and per
 # client IP within the window (seconds), counted in the cache.
-PASSWORD_RESET_RATE_PER_EMAIL = env.int("PASSWORD_RESET_RATE_PER_EMAIL", default=3)
-PASSWORD_RESET_RATE_PER_ADDRESS = env.int("PASSWORD_RESET_RATE_PER_ADDRESS", default=10)
-PASSWORD_RESET_RATE_WINDOW = env.int("PASSWORD_RESET_RATE_WINDOW", default=3600)
+PASSWORD_RESET_RATE_PER_EMAIL = 3
+PASSWORD_RESET_RATE_PER_ADDRESS = 10
+PASSWORD_RESET_RATE_WINDOW = 3600
 
 # Reminders (`manage.py send_reminders`, see docs/insights.md).
 REMINDER_DIGEST_HOUR = env.int("REMINDER_DIGEST_HOUR", default=8)  # local hour of each center

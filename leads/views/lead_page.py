@@ -21,6 +21,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -168,7 +169,10 @@ class Page:
         self.today = timezone.localdate(timezone=self.center.tzinfo)
         self.choices = CenterChoices(lead.center)
         self.parents = list(
-            Parent.objects.filter(links__child_id=lead.child_id).order_by("-links__is_primary", "name").distinct()
+            Parent.objects.filter(links__child_id=lead.child_id)
+            .annotate(relationship=F("links__relationship"))
+            .order_by("-links__is_primary", "name")
+            .distinct()
         )
         self.visits = list(lead.intro_visits.select_related("batch", "trainer", "created_by"))
         self.follow_ups = list(lead.follow_ups.select_related("assigned_to", "created_by"))
@@ -269,24 +273,22 @@ def _parent_forms(page: Page, bound: dict) -> list[dict]:
     """One edit form per parent of the child (for roles that may change the lead)."""
     if not page.user.may(Action.MANAGE_LEAD):
         return []
-    links = {link.parent_id: link for link in page.lead.child.links.all()}
     entries = []
     for parent in page.parents:
         prefix = f"parent{parent.pk}"
-        link = links.get(parent.pk)
         form = bound.get(prefix) or forms.ParentForm(
             prefix=prefix,
             initial={
                 "name": parent.name,
                 "phone": parent.display_phone,
                 "email": parent.email,
-                "relationship": link.relationship if link else "",
+                "relationship": parent.relationship,
             },
         )
         entries.append(
             {
                 "parent": parent,
-                "relationship": link.relationship if link else "",
+                "relationship": parent.relationship,
                 "form": form,
                 "open": prefix in bound,
                 "url": reverse("leads:lead_parent", args=[page.lead.pk, parent.pk]),
