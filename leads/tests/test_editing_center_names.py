@@ -50,3 +50,19 @@ def test_super_admin_list_names_cost_one_query_more_at_most(client, c, b, supera
     client.get(reverse("leads:lead_list"), {"center": ""})  # warm the session/center caches
     with django_assert_max_num_queries(14):
         client.get(reverse("leads:lead_list"), {"center": ""})
+
+
+def test_super_admin_calendar_pickers_name_the_center(client, c, b, superadmin):
+    client.force_login(superadmin)
+    html = client.get(reverse("insights:calendar")).content.decode()
+    trainers = re.search(r'<select id="id_trainer".*?</select>', html, re.S).group(0)
+    assert f">{c.trainer} (TLGC)<" in trainers and f">{b.trainer} (TLGB)<" in trainers
+    counselors = re.search(r'<select id="id_counselor".*?</select>', html, re.S).group(0)
+    assert f">{c.counselor} (TLGC)<" in counselors
+
+
+def test_super_admin_dashboard_counselor_filter_names_the_center(client, c, b, superadmin):
+    client.force_login(superadmin)
+    html = client.get(reverse("insights:dashboard")).content.decode()
+    counselors = re.search(r'<select id="id_counselor".*?</select>', html, re.S).group(0)
+    assert f">{c.counselor} (TLGC)<" in counselors and f">{b.counselor} (TLGB)<" in counselors
