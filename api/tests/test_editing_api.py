@@ -28,3 +28,16 @@ def test_api_enquiry_without_dob_or_age_is_a_422_on_child_dob(c, api_as):
     response = api_as(c.counselor).post("/leads/enquiry", {**ENQUIRY, "child": {"first_name": "Ira", "gender": "Girl"}})
     assert response.status_code == 422
     assert ["body", "child", "dob"] in [entry["loc"] for entry in response.json()["detail"]]
+
+
+def test_api_known_phone_under_another_name_same_links_different_is_a_422(c, api_as):
+    api = api_as(c.counselor)
+    assert api.post("/leads/enquiry", ENQUIRY).status_code == 201
+    sibling = {**ENQUIRY, "child": {**ENQUIRY["child"], "first_name": "Kabir", "gender": "Boy"}}
+    other = {**sibling["parent"], "name": "Rahul Goyal", "same_parent": "different"}
+    refused = api.post("/leads/enquiry", {**sibling, "parent": other})
+    assert refused.status_code == 422
+    assert ["body", "parent", "contact_number"] in [entry["loc"] for entry in refused.json()["detail"]]
+    same = api.post("/leads/enquiry", {**sibling, "parent": {**sibling["parent"], "name": "Anshu G."}})
+    assert same.status_code == 201  # the spec's behaviour: the known parent, the known name kept
+    assert Child.objects.get(first_name="Kabir").parents.get().name == "Anshu Goyal"
