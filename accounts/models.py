@@ -158,6 +158,18 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.get_full_name() or self.username
 
+    @property
+    def name_with_center(self) -> str:
+        """ "Priya Sharma (TLGC)" once `mark_centers` ran (screens showing staff of several centers)."""
+        label = self.__dict__.get("center_label")
+        return f"{self} ({label})" if label else str(self)
+
+    @property
+    def short_name_with_center(self) -> str:
+        label = self.__dict__.get("center_label")
+        short = self.get_short_name() or str(self)
+        return f"{short} ({label})" if label else short
+
     def save(self, *args, **kwargs):
         # Admin access follows the role: center admins and super admins live in Django admin.
         self.is_staff = self.role in (Role.SUPER_ADMIN, Role.CENTER_ADMIN)
@@ -214,3 +226,22 @@ class CenterMembership(UserObjectPermissionBase):
 
     class Meta(UserObjectPermissionBase.Meta):
         verbose_name = "center membership"
+
+
+def mark_centers(users) -> list:
+    """Give each of `users` its centers' codes (`center_label`, "TLGC" or "TLGB, TLGC"), so names
+    read "Priya (TLGC)" where staff of several centers appear together: one query for all of them."""
+    users = [user for user in users if user is not None]
+    if not users:
+        return users
+    codes: dict[int, list[str]] = {}
+    rows = (
+        CenterMembership.objects.filter(permission__codename=MEMBERSHIP_PERM, user_id__in={u.pk for u in users})
+        .values_list("user_id", "content_object__code")
+        .order_by("content_object__code")
+    )
+    for user_id, code in rows:
+        codes.setdefault(user_id, []).append(code)
+    for user in users:
+        user.__dict__["center_label"] = ", ".join(codes.get(user.pk, []))
+    return users

@@ -81,6 +81,10 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(LifecycleError)
     def on_lifecycle_error(request, exc):
+        existing = getattr(exc, "lead", None)
+        if existing is not None:  # DuplicateEnquiry: name the open lead so the client can go there
+            body = {"detail": str(exc), "lead_id": existing.pk, "enquiry_id": existing.enquiry_id}
+            return api.create_response(request, body, status=409)
         return respond(request, str(exc), 409)
 
     @api.exception_handler(PermissionDenied)

@@ -8,7 +8,7 @@ Naive datetimes are read in the center's timezone; datetimes come back in the ce
 from __future__ import annotations
 
 import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from django.utils import timezone
 from ninja import Field, Schema
@@ -137,7 +137,11 @@ class TokenOut(Schema):
 class ChildIn(Schema):
     first_name: Text(80, 1)
     last_name: Text(80) = ""
-    dob: Day
+    dob: Day | None = Field(None, description="The date of birth; or send `age` when it is unknown.")
+    age: int | None = Field(
+        None, ge=0, le=18, description="Years, when the date of birth is unknown: stored as an approximate dob."
+    )
+    age_months: int | None = Field(None, ge=0, le=11, description="Months beyond `age` (optional).")
     gender: Gender
 
 
@@ -145,6 +149,11 @@ class ParentIn(Schema):
     name: Text(120, 1)
     contact_number: Text(32, 1) = Field(description="Any common format; stored in E.164 (+919876543210).")
     email: Text(254) = ""
+    same_parent: Literal["same", "different"] = Field(
+        "same",
+        description="When the phone is known under another name: `same` keeps the known parent (the "
+        "spec's behaviour), `different` refuses the phone (422: each parent has their own number).",
+    )
 
 
 class EnquiryIn(Schema):
@@ -250,6 +259,8 @@ class ChildOut(Schema):
     first_name: str
     last_name: str
     dob: datetime.date
+    dob_is_approximate: bool = Field(False, description="True when `dob` was worked back from an age.")
+    age_display: str = Field("", description="4 y 3 mo, or about 4 y when only the age is known.")
     gender: str
     enquiry_id: str
 
@@ -454,6 +465,8 @@ class LeadDetailOut(LeadOut):
             "first_name": child.first_name,
             "last_name": child.last_name,
             "dob": child.dob,
+            "dob_is_approximate": child.dob_is_approximate,
+            "age_display": child.age_display,
             "gender": child.gender,
             "enquiry_id": obj.enquiry_id,
         }

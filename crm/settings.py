@@ -50,6 +50,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "leads.params.BadDateMiddleware",  # a bad date in any page's query string: 400 with the sentence
 ]
 
 ROOT_URLCONF = "crm.urls"
@@ -174,6 +175,12 @@ DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="crm@localhost")
 # Absolute address of the site (https://crm.example.com), the prefix of links in reminder emails.
 # Required when DEBUG is off: crm/wsgi.py refuses to start without it (see crm/checks.py).
 SITE_URL = env("SITE_URL", default="")
+
+# "Forgot password?" (accounts/views.py): at most this many reset emails per address and per
+# client IP within the window (seconds), counted in the cache.
+PASSWORD_RESET_RATE_PER_EMAIL = 3
+PASSWORD_RESET_RATE_PER_ADDRESS = 10
+PASSWORD_RESET_RATE_WINDOW = 3600
 
 # Reminders (`manage.py send_reminders`, see docs/insights.md).
 REMINDER_DIGEST_HOUR = env.int("REMINDER_DIGEST_HOUR", default=8)  # local hour of each center

@@ -15,7 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from accounts.models import Action, Role, User
+from accounts.models import Action, Role, User, mark_centers
 from insights import metrics
 from insights.contacts import default_kind, message_for, primary_parent, tel_url, whatsapp_url
 from insights.models import (
@@ -49,7 +49,10 @@ def _counselor_choices(request: HttpRequest, filters: metrics.Filters) -> list[U
     if request.user.role == Role.COUNSELOR:
         return []
     centers = [filters.center] if filters.center else filters.centers
-    return list(User.objects.in_centers(centers).filter(role__in=[Role.COUNSELOR, Role.CENTER_ADMIN]))
+    people = list(User.objects.in_centers(centers).filter(role__in=[Role.COUNSELOR, Role.CENTER_ADMIN]))
+    if len(centers) > 1:  # staff of several centers: names carry their center ("Priya (TLGC)")
+        mark_centers(people)
+    return people
 
 
 # -- dashboard -----------------------------------------------------------------------------------
@@ -267,6 +270,8 @@ def calendar(request: HttpRequest) -> HttpResponse:
             days[local_day]["follow_ups"].append(follow_up)
 
     staff = [] if is_trainer else list(User.objects.in_centers([center] if center else centers).order_by("first_name"))
+    if center is None and len(centers) > 1:  # staff of several centers: names carry their center
+        mark_centers(staff)
     today = timezone.localdate(timezone=tz)
     context = {
         "days": [{"date": d, "is_today": d == today, **entries} for d, entries in days.items()],

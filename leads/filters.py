@@ -83,10 +83,24 @@ class LeadFilter(django_filters.FilterSet):
         self.filters["assigned_to"].queryset = User.objects.in_centers(scope).filter(
             role__in=[Role.COUNSELOR, Role.CENTER_ADMIN]
         )
+        #: Several centers on screen (a super admin's "all centers"): names carry their center.
+        self.several_centers = len(scope) > 1
         if may_switch_center(request):
             self.filters["center"].queryset = Center.objects.for_user(self.user)
         else:
             del self.filters["center"]
+
+    @property
+    def form(self):
+        form = super().form
+        if self.several_centers and not getattr(form, "_centers_marked", False):
+            from accounts.models import mark_centers
+
+            field = form.fields["assigned_to"]
+            labels = {user.pk: user.name_with_center for user in mark_centers(list(field.queryset))}
+            field.label_from_instance = lambda user: labels.get(user.pk, str(user))
+            form._centers_marked = True
+        return form
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.search(value)

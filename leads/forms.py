@@ -18,11 +18,21 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from leads import params  # dates within 2000-2100
-from leads.lifecycle import FOLLOW_UP_DEFAULT_TIME
-from leads.models import Batch, ClosedReason, ExpectationChoice, FollowUpOutcome, Gender, IVOutcome, LeadSource
+from leads.lifecycle import FOLLOW_UP_DEFAULT_TIME, FOLLOW_UP_NEEDS_REASON
+from leads.models import (
+    Batch,
+    ClosedReason,
+    ExpectationChoice,
+    FollowUpOutcome,
+    Gender,
+    IVOutcome,
+    LeadSource,
+)
 from leads.models.enrollment import Session, sessions_of
+from leads.models.lead import DIFFERENT_PERSON, SAME_PARENT
 from leads.phones import normalize_phone
 
+CLOSE_CATEGORY_REQUIRED = "Choose why the lead is lost."
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -133,7 +143,9 @@ def add_verb_errors(form: forms.Form, error, rename: dict[str, str] | None = Non
 
 
 def staff_label(user) -> str:
-    return f"{user} ({user.get_role_display().lower()})"
+    """ "Priya Sharma (counselor)", or "Priya Sharma (counselor, TLGC)" once `mark_centers` ran."""
+    label = user.__dict__.get("center_label")
+    return f"{user} ({user.get_role_display().lower()}{', ' + label if label else ''})"
 
 
 def batch_label(batch) -> str:
@@ -148,15 +160,32 @@ class EnquiryForm(forms.Form):
     center = ObjectChoiceField(label="Center", empty_label="Choose the center")
     child_first_name = forms.CharField(label="First name", max_length=80)
     child_last_name = forms.CharField(label="Last name", max_length=80, required=False)
-    child_dob = forms.DateField(label="Date of birth", widget=DATE)
+    child_dob = forms.DateField(label="Date of birth", widget=DATE, required=False)
+    # A phone enquiry often gives only the age: the verb works an approximate date of birth back from it.
+    child_age = forms.IntegerField(label="or age (years)", min_value=0, max_value=18, required=False)
+    child_age_months = forms.IntegerField(label="and months", min_value=0, max_value=11, required=False)
     child_gender = forms.ChoiceField(label="Gender", choices=Gender.choices, widget=forms.RadioSelect)
     parent_name = forms.CharField(label="Parent's name", max_length=120)
     parent_phone = forms.CharField(
         label="Phone", max_length=30, widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"})
     )
     parent_email = forms.EmailField(label="Email", required=False)
+    #: Asked when the phone is known under another name (templates/leads/_phone_match.html).
+    same_parent = forms.ChoiceField(
+        label="Same parent or a different person?",
+        choices=[(SAME_PARENT, "Same parent"), (DIFFERENT_PERSON, "A different person")],
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    #: One per rendered form: a second submit of it is a double submit, not a re-entry.
+    submission = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
     school = forms.CharField(label="School", max_length=160, required=False)
-    source = forms.ChoiceField(label="How they heard of us", choices=LeadSource.choices, initial=LeadSource.WALK_IN)
+    # No default: a pre-selected "Walk-in" would count every unasked enquiry as a walk-in.
+    source = forms.ChoiceField(
+        label="How they heard of us",
+        choices=[("", "Choose how they heard of us"), *LeadSource.choices],
+        error_messages={"required": "Choose how the family heard of us."},
+    )
     parent_expectations = forms.MultipleChoiceField(
         label="What the parents expect",
         choices=(),  # the center's own list: `expectation_choices`
@@ -194,8 +223,10 @@ class EnquiryForm(forms.Form):
     def clean_child_first_name(self) -> str:
         return self.cleaned_data["child_first_name"].strip()
 
-    def clean_child_dob(self) -> datetime.date:
+    def clean_child_dob(self) -> datetime.date | None:
         dob = self.cleaned_data["child_dob"]
+        if dob is None:
+            return None
         if dob > timezone.localdate():
             raise forms.ValidationError("The date of birth cannot be in the future.")
         if dob < timezone.localdate() - datetime.timedelta(days=365 * 18):
@@ -204,6 +235,15 @@ class EnquiryForm(forms.Form):
 
     def clean_parent_phone(self) -> str:
         return normalize_phone(self.cleaned_data["parent_phone"])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        no_dob = "child_dob" in data and data["child_dob"] is None
+        no_age = data.get("child_age") is None and data.get("child_age_months") is None
+        age_errors = {"child_age", "child_age_months"} & set(self.errors)
+        if no_dob and no_age and not age_errors:
+            self.add_error("child_dob", "Enter the date of birth, or the age if the parent does not know it.")
+        return data
 
     def chosen_center(self):
         return self.only_center or self.cleaned_data.get("center")
@@ -216,9 +256,16 @@ class EnquiryForm(forms.Form):
                 "first_name": data["child_first_name"],
                 "last_name": data["child_last_name"],
                 "dob": data["child_dob"],
+                "age": data.get("child_age"),
+                "age_months": data.get("child_age_months"),
                 "gender": data["child_gender"],
             },
-            "parent": {"name": data["parent_name"], "phone": data["parent_phone"], "email": data["parent_email"]},
+            "parent": {
+                "name": data["parent_name"],
+                "phone": data["parent_phone"],
+                "email": data["parent_email"],
+                "same_parent": data.get("same_parent") or None,
+            },
             "source": data["source"],
             "school": data["school"],
             "preferred_schedule": data["preferred_schedule"],
@@ -395,7 +442,7 @@ class CompleteFollowUpForm(SessionFormMixin, forms.Form):
     next_date = FollowUpTimeField(required=False, label="Call again on")
     # LOST
     category = forms.ChoiceField(
-        choices=ClosedReason.choices, initial=ClosedReason.OTHER, required=False, label="Reason category"
+        choices=[("", "Choose a category"), *ClosedReason.choices], required=False, label="Reason category"
     )
     reason = forms.CharField(
         required=False, max_length=500, label="Why are they not joining?", help_text="Empty: the notes are the reason."
@@ -408,6 +455,7 @@ class CompleteFollowUpForm(SessionFormMixin, forms.Form):
     plan = forms.CharField(required=False, max_length=80, label="Plan", help_text="e.g. Weekly, 3 months")
 
     REQUIRED = {
+        FollowUpOutcome.LOST: {"category": CLOSE_CATEGORY_REQUIRED},
         FollowUpOutcome.ENROLLED: {"batch": "Choose the batch.", "start_date": "Enter the first class date."},
     }
     #: Which fields each outcome shows: (CSS classes of the outcomes that show them, fields).
@@ -458,6 +506,8 @@ class CompleteFollowUpForm(SessionFormMixin, forms.Form):
         for name, message in self.REQUIRED.get(data.get("outcome"), {}).items():
             if name in self.fields and not data.get(name):
                 self.add_error(name, message)
+        if data.get("outcome") == FollowUpOutcome.LOST and not (data.get("reason") or data.get("notes")):
+            self.add_error("reason" if "reason" in self.fields else None, FOLLOW_UP_NEEDS_REASON)
         return data
 
     def groups(self) -> list[tuple[str, list]]:
@@ -472,7 +522,7 @@ class CompleteFollowUpForm(SessionFormMixin, forms.Form):
             kwargs["next_date"] = data.get("next_date")
         elif outcome == FollowUpOutcome.LOST:
             kwargs["reason"] = data.get("reason", "")
-            kwargs["category"] = data.get("category") or ClosedReason.OTHER
+            kwargs["category"] = data["category"]
         elif outcome == FollowUpOutcome.SCHEDULED_IV and data.get("session"):
             batch, scheduled_at = data["session"]
             kwargs["intro_visit"] = {
@@ -519,8 +569,45 @@ class ConvertForm(forms.Form):
 class CloseForm(forms.Form):
     """`lead.close` (the lead page, the board's dialog and admin's "Close selected leads")."""
 
-    category = forms.ChoiceField(label="Reason category", choices=ClosedReason.choices, initial=ClosedReason.OTHER)
+    # No default: a pre-selected "Other" would hide every unasked reason in the figures.
+    category = forms.ChoiceField(
+        label="Reason category",
+        choices=[("", "Choose a category"), *ClosedReason.choices],
+        error_messages={"required": CLOSE_CATEGORY_REQUIRED},
+    )
     reason = forms.CharField(label="Why is it lost?", max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ChildForm(forms.Form):
+    """`lead.edit_child`: correct the child's details (an age replaces an unknown date of birth)."""
+
+    first_name = forms.CharField(label="First name", max_length=80)
+    last_name = forms.CharField(label="Last name", max_length=80, required=False)
+    dob = params.DateField(label="Date of birth", widget=DATE, required=False)
+    age = forms.IntegerField(label="or age (years)", min_value=0, max_value=18, required=False)
+    age_months = forms.IntegerField(label="and months", min_value=0, max_value=11, required=False)
+    gender = forms.ChoiceField(label="Gender", choices=Gender.choices, widget=forms.RadioSelect)
+    school = forms.CharField(label="School", max_length=160, required=False)
+
+    ERROR_FIELDS = {
+        f"child.{name}": name for name in ("first_name", "last_name", "dob", "age", "age_months", "gender", "school")
+    }
+
+
+class ParentForm(forms.Form):
+    """`lead.edit_parent` and `lead.add_parent` (the phone is stored in E.164 by the verb)."""
+
+    name = forms.CharField(label="Name", max_length=120)
+    phone = forms.CharField(
+        label="Phone", max_length=30, widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"})
+    )
+    email = forms.EmailField(label="Email", required=False)
+    relationship = forms.CharField(
+        label="Relationship",
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "e.g. Mother, Father, Grandparent"}),
+    )
 
 
 class ReopenForm(forms.Form):

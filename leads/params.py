@@ -165,3 +165,49 @@ class OutcomeSent(forms.Form):
         return " ".join(
             f"{self.fields[name].label or name.capitalize()}: {' '.join(e)}" for name, e in self.errors.items()
         )
+
+
+# -- dates in any screen's query string ------------------------------------------------------------
+
+#: The date parameters of the screens' query strings: the calendar's `week`, the dashboard's and
+#: drill-down's `start`/`end`, the leads list's and board's `created_after`/`created_before`.
+#: A new screen taking a date names its parameter here (the walk in leads/tests/test_editing_dates.py
+#: tries every one on every page).
+DATE_PARAMS = ("week", "start", "end", "created_after", "created_before")
+
+
+def bad_date_message(query) -> str | None:
+    """The sentence for the first malformed or out-of-range date of `query`, None when all are fine
+    (an empty value is "not given")."""
+    field = DateField(required=False)
+    for name in DATE_PARAMS:
+        for value in query.getlist(name):
+            if value in ("", None):
+                continue
+            try:
+                field.clean(value)
+            except ValidationError:
+                shown = value if len(value) <= 40 else value[:40] + "…"
+                return (
+                    f"“{name}” must be a date written YYYY-MM-DD between {EARLIEST.year} and {LATEST.year}; "
+                    f"“{shown}” is not one."
+                )
+    return None
+
+
+class BadDateMiddleware:
+    """Every page answers a malformed or out-of-range date in its query string with a 400 and the
+    sentence, before any view turns it into a datetime (year 1 or 9999 overflows, 2026-02-30 does
+    not exist). The API has its own 422s (api/errors.py), admin its own filters."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method == "GET" and not request.path.startswith(("/api/", "/admin/")):
+            message = bad_date_message(request.GET)
+            if message is not None:
+                from django.shortcuts import render
+
+                return render(request, "400.html", {"message": message}, status=400)
+        return self.get_response(request)

@@ -25,6 +25,9 @@ urlpatterns = [
     path("leads/<id:pk>/reopen/", lead_page.lead_action, {"name": "reopen"}, name="lead_reopen"),
     path("leads/<id:pk>/reassign/", lead_page.lead_action, {"name": "reassign"}, name="lead_reassign"),
     path("leads/<id:pk>/note/", lead_page.lead_action, {"name": "note"}, name="lead_note"),
+    path("leads/<id:pk>/child/", lead_page.lead_action, {"name": "child"}, name="lead_child"),
+    path("leads/<id:pk>/add-parent/", lead_page.lead_action, {"name": "add_parent"}, name="lead_add_parent"),
+    path("leads/<id:pk>/parents/<id:parent_pk>/", lead_page.parent_edit, name="lead_parent"),
     path("leads/<id:pk>/visits/<id:visit_pk>/outcome/", lead_page.visit_outcome, name="visit_outcome"),
     path(
         "leads/<id:pk>/visits/<id:visit_pk>/<str:name>/",

@@ -73,6 +73,7 @@ def _create_enquiry(request: HttpRequest, payload: EnquiryIn) -> Lead:
             "name": payload.parent.name,
             "phone": payload.parent.contact_number,
             "email": payload.parent.email,
+            "same_parent": payload.parent.same_parent,
         },
         source=payload.source,
         school=payload.school,

@@ -16,7 +16,7 @@ from leads.models.enrollment import Batch, Enrollment, Weekday
 from leads.models.expectation import ExpectationChoice
 from leads.models.family import Child, FamilyLink, Gender, Parent
 from leads.models.follow_up import FollowUp
-from leads.models.history import LeadStatusChange
+from leads.models.history import DetailChange, LeadStatusChange
 from leads.models.intro_visit import IntroVisit
 from leads.models.lead import EnquiryCounter, Lead, LeadNote
 
@@ -26,6 +26,7 @@ __all__ = [
     "TRANSITIONS",
     "Batch",
     "Child",
+    "DetailChange",
     "ClosedReason",
     "EnquiryCounter",
     "Enrollment",

@@ -89,6 +89,11 @@ class Child(models.Model):
     first_name = models.CharField(max_length=80)
     last_name = models.CharField(max_length=80, blank=True)
     dob = models.DateField("date of birth")
+    # A phone enquiry often gives only the age: `dob` is then worked back from it and flagged, shown
+    # as "about 4 y" everywhere, and editing the child with the real date clears the flag.
+    dob_is_approximate = models.BooleanField(
+        "date of birth is approximate", default=False, help_text="Worked back from the age the parent gave."
+    )
     gender = models.CharField(max_length=8, choices=Gender)
     school = models.CharField(max_length=160, blank=True)
     parents = models.ManyToManyField(Parent, through="FamilyLink", related_name="children")
@@ -121,9 +126,28 @@ class Child(models.Model):
     @property
     def age_display(self) -> str:
         years, months = self.age_on(datetime.date.today())
+        if self.dob_is_approximate:
+            # Only what the parent said: years (months for babies), never a false precision.
+            return f"about {months} mo" if years == 0 else f"about {years} y"
         if years == 0:
             return f"{months} mo"
         return f"{years} y {months} mo" if months else f"{years} y"
+
+    @property
+    def dob_display(self) -> str:
+        """The birth date as the pages show it: the date, or "about 4 y" when only the age is known."""
+        if self.dob_is_approximate:
+            return f"{self.age_display} (age given, date unknown)"
+        return f"{self.dob:%-d %b %Y}"
+
+
+def approximate_dob(today: datetime.date, years: int, months: int | None = None) -> datetime.date:
+    """The birth date of a child `years` (and `months`) old today: the middle of the year of age
+    when only years are known ("4" is 4 y 6 mo on average), else the middle of that month."""
+    total = years * 12 + (6 if months is None else months)
+    year, month = divmod(today.year * 12 + today.month - 1 - total, 12)
+    day = min(today.day, 28)
+    return datetime.date(year, month + 1, day) - datetime.timedelta(days=15)
 
 
 class FamilyLink(models.Model):
@@ -142,14 +166,27 @@ class FamilyLink(models.Model):
 
 
 def find_family(
-    center, phone: str, *, first_name: str, last_name: str, dob: datetime.date | None
+    center,
+    phone: str,
+    *,
+    first_name: str,
+    last_name: str,
+    dob: datetime.date | None,
+    dob_is_approximate: bool = False,
 ) -> tuple[Parent | None, Child | None]:
     """The family an enquiry belongs to: the parent with this phone in the center, and among their
     children the one with this name and date of birth (None where there is no match)."""
     parent = Parent.objects.filter(center=center, phone=phone).first()
     if parent is None:
         return None, None
-    child = Child.objects.filter(
-        links__parent=parent, first_name__iexact=first_name, last_name__iexact=last_name, dob=dob
-    ).first()
+    # An approximate birth date (an age the parent gave) matches the same child by name alone.
+    same_birth = models.Q(dob=dob) | models.Q(dob_is_approximate=True)
+    if dob_is_approximate:
+        same_birth = models.Q()
+    child = (
+        Child.objects.filter(links__parent=parent, first_name__iexact=first_name, last_name__iexact=last_name)
+        .filter(same_birth)
+        .order_by("dob_is_approximate", "pk")
+        .first()
+    )
     return parent, child

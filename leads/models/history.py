@@ -56,3 +56,43 @@ class LeadStatusChange(models.Model):
     @property
     def action_label(self) -> str:
         return Move(self.action).label
+
+
+class DetailChange(models.Model):
+    """A correction of what was typed (the child's or a parent's details), on the lead's timeline.
+
+    Kept apart from `LeadStatusChange` on purpose: it is not a lifecycle move, so the funnel,
+    time-in-stage and every figure that reads status history never see it. Append-only too.
+    `changes` is `[[label, before, after], ...]` in display form ("phone", "+91 98100 55501", ...).
+    """
+
+    lead = models.ForeignKey("leads.Lead", on_delete=models.PROTECT, related_name="detail_changes")
+    subject = models.CharField(max_length=160, help_text="Whose details: the child, or which parent.")
+    changes = models.JSONField(default=list)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["lead", "at"], name="detail_change_lead_at")]
+
+    def __str__(self) -> str:
+        return self.summary
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError("Detail changes are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Detail changes are append-only.")
+
+    @property
+    def summary(self) -> str:
+        """details changed: phone +91 98100 55501 -> +91 98100 55502"""
+        parts = [f"{label} {before or '(empty)'} -> {after or '(empty)'}" for label, before, after in self.changes]
+        return "details changed: " + "; ".join(parts)

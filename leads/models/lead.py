@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -47,11 +48,11 @@ from leads.lifecycle import (
 )
 from leads.models.enrollment import Batch, Enrollment
 from leads.models.expectation import check_expectations
-from leads.models.family import Child, FamilyLink, Parent, find_family
+from leads.models.family import Child, FamilyLink, Gender, Parent, approximate_dob, find_family
 from leads.models.follow_up import FollowUp
-from leads.models.history import LeadStatusChange
+from leads.models.history import DetailChange, LeadStatusChange
 from leads.models.intro_visit import IntroVisit, check_session, check_trainer, take_seat
-from leads.phones import normalize_phone
+from leads.phones import display_phone, normalize_phone
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -66,6 +67,7 @@ __all__ = [
     "TERMINAL_STATUSES",
     "TRANSITIONS",
     "ClosedReason",
+    "DuplicateEnquiry",
     "EnquiryCounter",
     "Lead",
     "LeadNote",
@@ -78,6 +80,18 @@ __all__ = [
     "check_move",
     "require_permission",
 ]
+
+
+class DuplicateEnquiry(LifecycleError):
+    """The child already has an open lead: `lead` is it, so every door can point there."""
+
+    def __init__(self, message: str, *, lead: Lead | None):
+        super().__init__(message, code="duplicate")
+        self.lead = lead
+
+
+#: What a counselor may answer when the typed parent name differs from the one known for the phone.
+SAME_PARENT, DIFFERENT_PERSON = "same", "different"
 
 
 class EnquiryCounter(models.Model):
@@ -117,7 +131,9 @@ class LeadQuerySet(CenterScopedQuerySet):
         text = (text or "").strip()
         words = text.split()[:6]
         if re.fullmatch(r"[0-9\s()+\-.]+", text):
-            words = [re.sub(r"[^0-9]", "", text)]  # "98765 00010" is one phone number, not two words
+            # "98765 00010" is one phone number, not two words; a whole number in any spelling
+            # ("+91 (0) 98765 00010", "098765 00010", "(987) 650-0010") is parsed to its E.164 digits.
+            words = [_phone_digits(text)]
         for word in words:
             digits = re.sub(r"[^0-9]", "", word).lstrip("0")  # "098765…" is the national form of +9198765…
             families = Q(parent__name__icontains=word) | Q(parent__email__icontains=word)
@@ -291,8 +307,14 @@ class Lead(models.Model):
     ) -> Lead:
         """Record a new enquiry, reusing the family when the phone (and the child) are known.
 
-        `child`: first_name, last_name, dob, gender. `parent`: name, phone, email, relationship.
+        `child`: first_name, last_name, dob, gender; or, when the date of birth is unknown, `age`
+        (years) and optionally `age_months`: the child's `dob` is then worked back from it and flagged
+        approximate. `parent`: name, phone, email, relationship, and `same_parent`: when the phone is
+        known under another name, None refuses with the question (`parent.name`, code
+        "name_differs"), SAME_PARENT keeps the known parent, DIFFERENT_PERSON refuses the phone
+        (one parent per phone in a center: the other person needs their own number).
         Bad input raises ValidationError keyed by field ("child.dob", "parent.phone", "source").
+        A child with an open lead raises DuplicateEnquiry naming it.
         """
 
         require_permission(by, MOVE_PERMISSION[Move.CREATE_ENQUIRY], center.pk)
@@ -309,15 +331,24 @@ class Lead(models.Model):
             errors["parent_expectations"] = expectation_errors
         if assigned_to is not None and not _works_as_staff(assigned_to, center):
             errors["assigned_to"] = ["Assign the lead to a counselor or admin of this center."]
+        dob, dob_is_approximate, age_errors = _dob_or_age(child, timezone.localdate(timezone=center.tzinfo))
+        errors.update(age_errors)
         new_child = Child(
             center=center,
             first_name=(child.get("first_name") or "").strip(),
             last_name=(child.get("last_name") or "").strip(),
-            dob=child.get("dob"),
+            dob=dob,
+            dob_is_approximate=dob_is_approximate,
             gender=child.get("gender") or "",
             school=(school or "").strip(),
         )
-        errors.update(_model_errors(new_child, "child", exclude=["center"]))
+        errors.update(
+            {
+                key: value
+                for key, value in _model_errors(new_child, "child", exclude=["center"]).items()
+                if not (key == "child.dob" and age_errors)
+            }
+        )
         if isinstance(new_child.dob, datetime.date) and new_child.dob > timezone.localdate():
             errors["child.dob"] = ["The date of birth cannot be in the future."]
         new_parent = Parent(
@@ -335,12 +366,18 @@ class Lead(models.Model):
             # family lookups below cannot race each other.
             enquiry_id = EnquiryCounter.next_enquiry_id(center)
             existing_parent, family_child = find_family(
-                center, phone, first_name=new_child.first_name, last_name=new_child.last_name, dob=new_child.dob
+                center,
+                phone,
+                first_name=new_child.first_name,
+                last_name=new_child.last_name,
+                dob=new_child.dob,
+                dob_is_approximate=new_child.dob_is_approximate,
             )
             if existing_parent is None:
                 new_parent.save()
                 family_parent = new_parent
             else:
+                _check_same_parent(existing_parent, new_parent.name, parent.get("same_parent"))
                 family_parent = existing_parent
                 if new_parent.email and not existing_parent.email:
                     existing_parent.email = new_parent.email
@@ -357,14 +394,18 @@ class Lead(models.Model):
             else:
                 open_lead = cls.objects.open().filter(child=family_child).first()
                 if open_lead is not None:
-                    raise LifecycleError(
+                    raise DuplicateEnquiry(
                         f"{family_child.full_name} already has an open lead, {open_lead.enquiry_id}. "
                         "Continue with that lead instead.",
-                        code="duplicate",
+                        lead=open_lead,
                     )
                 if new_child.school and family_child.school != new_child.school:
                     family_child.school = new_child.school
                     family_child.save(update_fields=["school"])
+                if family_child.dob_is_approximate and not new_child.dob_is_approximate:
+                    # The family now gave the real date of birth: it replaces the estimate.
+                    family_child.dob, family_child.dob_is_approximate = new_child.dob, False
+                    family_child.save(update_fields=["dob", "dob_is_approximate"])
             now = timezone.now()
             lead = cls(
                 center=center,
@@ -387,7 +428,10 @@ class Lead(models.Model):
                     lead.save(force_insert=True)
             except IntegrityError:
                 # The partial unique index is the backstop if two enquiries for one child race.
-                raise LifecycleError(f"{family_child.full_name} already has an open lead.", code="duplicate") from None
+                raise DuplicateEnquiry(
+                    f"{family_child.full_name} already has an open lead.",
+                    lead=cls.objects.open().filter(child=family_child).first(),
+                ) from None
             LeadStatusChange.objects.create(
                 lead=lead,
                 from_status="",
@@ -593,6 +637,177 @@ class Lead(models.Model):
             raise ValidationError({"body": "Keep the note under 4,000 characters."})
         return LeadNote.objects.create(lead=self, author=by, body=body)
 
+    # -- correcting what was typed (not status moves: DetailChange rows, see history.py) -------
+
+    @contextmanager
+    def _correction(self, subject: str, *, by: User) -> Iterator[list[list[str]]]:
+        """Check the role and center, lock the lead, let the caller write and list its changes,
+        then record them as one DetailChange (nothing when nothing changed); all or nothing."""
+        require_permission(by, Action.MANAGE_LEAD, self.center_id)
+        with transaction.atomic():
+            type(self).objects.select_for_update().filter(pk=self.pk).values_list("pk").get()
+            changes: list[list[str]] = []
+            yield changes
+            if changes:
+                DetailChange.objects.create(lead=self, subject=subject, changes=changes, actor=by)
+                type(self).objects.filter(pk=self.pk).update(updated_by=by, updated_at=timezone.now())
+
+    def edit_child(
+        self,
+        *,
+        first_name: str,
+        last_name: str = "",
+        dob: datetime.date | None = None,
+        gender: str,
+        school: str = "",
+        age: int | None = None,
+        age_months: int | None = None,
+        by: User,
+    ) -> list[list[str]]:
+        """Correct the child's name, date of birth (or age), gender and school; returns the changes."""
+        child = Child.objects.get(pk=self.child_id)
+        today = timezone.localdate(timezone=self.center.tzinfo)
+        if dob is None and age is None and child.dob_is_approximate:
+            dob, is_approximate, errors = child.dob, True, {}
+        else:
+            dob, is_approximate, errors = _dob_or_age({"dob": dob, "age": age, "age_months": age_months}, today)
+        first_name, last_name, school = (first_name or "").strip(), (last_name or "").strip(), (school or "").strip()
+        if not first_name:
+            errors["child.first_name"] = ["Enter the child's first name."]
+        if gender not in Gender.values:
+            errors["child.gender"] = [f"Choose one of: {', '.join(Gender.values)}."]
+        for key, value, limit in (
+            ("child.first_name", first_name, 80),
+            ("child.last_name", last_name, 80),
+            ("child.school", school, 160),
+        ):
+            if len(value) > limit:
+                errors[key] = [f"Keep it under {limit} characters."]
+        if isinstance(dob, datetime.date) and dob > today:
+            errors["child.dob"] = ["The date of birth cannot be in the future."]
+        if errors:
+            raise ValidationError(errors)
+        with self._correction(f"child {child.full_name}", by=by) as changes:
+            child = Child.objects.select_for_update().get(pk=self.child_id)
+            before = {
+                "name": child.full_name,
+                "date of birth": child.dob_display,
+                "gender": child.gender,
+                "school": self.school or child.school,
+            }
+            child.first_name, child.last_name, child.gender = first_name, last_name, gender
+            child.dob, child.dob_is_approximate = dob, is_approximate
+            child.school = school
+            child.save(update_fields=["first_name", "last_name", "gender", "dob", "dob_is_approximate", "school"])
+            after = {
+                "name": child.full_name,
+                "date of birth": child.dob_display,
+                "gender": child.gender,
+                "school": school,
+            }
+            changes += [[label, before[label], after[label]] for label in before if before[label] != after[label]]
+            if (self.school or child.school) != school or self.school != school:
+                type(self).objects.filter(pk=self.pk).update(school=school)
+                self.school = school
+        return changes
+
+    def edit_parent(
+        self,
+        parent: Parent,
+        *,
+        name: str,
+        phone: str,
+        email: str = "",
+        relationship: str = "Parent",
+        by: User,
+    ) -> list[list[str]]:
+        """Correct a parent of this lead's child; a phone of another parent of the center is refused."""
+        link = FamilyLink.objects.filter(child_id=self.child_id, parent=parent).select_related("parent").first()
+        if link is None:
+            raise ValidationError({"parent": "This parent is not of this lead's family."})
+        values = self._parent_values(
+            name=name, phone=phone, email=email, relationship=relationship, exclude_pk=parent.pk
+        )
+        with self._correction(f"parent {link.parent.name}", by=by) as changes:
+            parent = Parent.objects.select_for_update().get(pk=parent.pk)
+            link = FamilyLink.objects.select_for_update().get(pk=link.pk)
+            before = {
+                "name": parent.name,
+                "phone": parent.display_phone,
+                "email": parent.email,
+                "relationship": link.relationship,
+            }
+            parent.name, parent.phone, parent.email = values["name"], values["phone"], values["email"]
+            link.relationship = values["relationship"]
+            try:
+                with transaction.atomic():
+                    parent.save(update_fields=["name", "phone", "email"])
+            except IntegrityError:  # another parent took the number meanwhile
+                raise ValidationError({"phone": "Another parent of this center has this phone number."}) from None
+            link.save(update_fields=["relationship"])
+            after = {
+                "name": parent.name,
+                "phone": display_phone(parent.phone),
+                "email": parent.email,
+                "relationship": link.relationship,
+            }
+            changes += [[label, before[label], after[label]] for label in before if before[label] != after[label]]
+        return changes
+
+    def add_parent(self, *, name: str, phone: str, email: str = "", relationship: str = "Parent", by: User) -> Parent:
+        """A second parent (or guardian) for this lead's child. A phone already of a parent of the
+        center is refused, unless it is that same person (same name): then they are linked."""
+        values = self._parent_values(
+            name=name, phone=phone, email=email, relationship=relationship, exclude_pk=None, allow_same_name=True
+        )
+        with self._correction("parents", by=by) as changes:
+            parent = Parent.objects.filter(center_id=self.center_id, phone=values["phone"]).first()
+            if parent is None:
+                parent = Parent(
+                    center_id=self.center_id, name=values["name"], phone=values["phone"], email=values["email"]
+                )
+                try:
+                    with transaction.atomic():
+                        parent.save()
+                except IntegrityError:
+                    raise ValidationError({"phone": "Another parent of this center has this phone number."}) from None
+            elif FamilyLink.objects.filter(parent=parent, child_id=self.child_id).exists():
+                raise ValidationError({"phone": f"{parent.name} is already a parent of this child."})
+            FamilyLink.objects.create(
+                parent=parent, child_id=self.child_id, relationship=values["relationship"], is_primary=False
+            )
+            changes.append(["parent added", "", f"{parent.name} ({values['relationship']}, {parent.display_phone})"])
+        return parent
+
+    def _parent_values(self, *, name, phone, email, relationship, exclude_pk, allow_same_name=False) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        name, email = (name or "").strip(), (email or "").strip()
+        relationship = (relationship or "").strip() or "Parent"
+        if not name:
+            errors["name"] = "Enter the parent's name."
+        elif len(name) > 120:
+            errors["name"] = "Keep the name under 120 characters."
+        if len(relationship) > 40:
+            errors["relationship"] = "Keep it under 40 characters."
+        try:
+            phone = normalize_phone(phone or "")
+        except ValidationError as error:
+            errors["phone"] = error.messages[0]
+        else:
+            other = Parent.objects.filter(center_id=self.center_id, phone=phone).exclude(pk=exclude_pk).first()
+            if other is not None and not (allow_same_name and other.name.casefold() == name.casefold()):
+                errors["phone"] = (
+                    f"This phone is {other.name}'s, another parent of this center: enter this parent's own number."
+                )
+        if email:
+            try:
+                validate_email(email)
+            except ValidationError:
+                errors["email"] = "Enter a valid email address."
+        if errors:
+            raise ValidationError(errors)
+        return {"name": name, "phone": phone, "email": email, "relationship": relationship}
+
     def update_details(self, *, by: User, **fields: Any) -> None:
         """Edit source, assignee or remarks (never the status): the legacy PATCH and admin edits."""
         require_permission(by, Action.MANAGE_LEAD, self.center_id)
@@ -689,6 +904,62 @@ class LeadNote(models.Model):
 
     def __str__(self) -> str:
         return self.body[:60]
+
+
+def _dob_or_age(child: dict[str, Any], today: datetime.date) -> tuple[Any, bool, dict[str, list[str]]]:
+    """The child's birth date from `dob`, or worked back from `age` (years) and `age_months`:
+    (dob, is_approximate, errors keyed like create_enquiry's)."""
+    dob, age, months = child.get("dob"), child.get("age"), child.get("age_months")
+    if dob not in (None, ""):
+        return dob, False, {}
+    if age in (None, "") and months in (None, ""):
+        return None, False, {"child.dob": ["Enter the date of birth, or the age if the parent does not know it."]}
+    errors = {}
+    try:
+        years = int(age or 0)
+        months_ = None if months in (None, "") else int(months)
+    except (TypeError, ValueError):
+        return None, False, {"child.age": ["Enter the age in years (and months)."]}
+    if not 0 <= years <= 18:
+        errors["child.age"] = ["Enter an age between 0 and 18 years."]
+    if months_ is not None and not 0 <= months_ <= 11:
+        errors["child.age_months"] = ["Months go from 0 to 11."]
+    if errors:
+        return None, False, errors
+    if age in (None, ""):
+        years = 0
+    return approximate_dob(today, years, months_), True, {}
+
+
+def _check_same_parent(known: Parent, typed_name: str, answer: str | None) -> None:
+    """The phone is known: the typed name must be the known parent's, or the counselor says."""
+    if not typed_name or typed_name.casefold() == known.name.casefold() or answer == SAME_PARENT:
+        return
+    if answer == DIFFERENT_PERSON:
+        raise ValidationError(
+            {
+                "parent.phone": ValidationError(
+                    f"This phone is {known.name}'s. Each parent of a center has their own number: "
+                    f"enter {typed_name}'s own number, or choose “Same parent”.",
+                    code="phone_taken",
+                )
+            }
+        )
+    raise ValidationError(
+        {"parent.name": ValidationError(f"Same parent ({known.name}) or a different person?", code="name_differs")}
+    )
+
+
+def _phone_digits(text: str) -> str:
+    """The digits to look for in stored E.164 phones: the parsed number's when `text` is a whole
+    valid number (so a national 0 or a "(0)" does not get in the way), else the digits typed."""
+    digits = re.sub(r"[^0-9]", "", text)
+    if len(digits) >= 8:
+        try:
+            return normalize_phone(text).lstrip("+")
+        except ValidationError:
+            pass
+    return digits
 
 
 def _works_as_staff(user: User, center: Center) -> bool:

@@ -123,10 +123,10 @@ def test_board_shares_the_lists_filters(client, c, lead):
 def test_bad_filter_input_does_not_break_the_board(client, c, lead):
     client.force_login(c.counselor)
     referral = make_lead(c.center, c.counselor, source=LeadSource.REFERRAL)
-    response = client.get(
-        BOARD, {"source": LeadSource.REFERRAL, "assigned_to": "abc", "created_after": "not-a-date", "center": "x"}
-    )
+    response = client.get(BOARD, {"source": LeadSource.REFERRAL, "assigned_to": "abc", "center": "x"})
     assert response.status_code == 200
+    # A junk date is issue 9's 400 with the sentence (leads/tests/test_editing_dates.py walks them all).
+    assert client.get(BOARD, {"created_after": "not-a-date"}).status_code == 400
     html = response.content.decode()
     assert referral.enquiry_id in html and lead.enquiry_id not in html  # the valid filter still applies
 

@@ -176,8 +176,10 @@ def test_sibling_enquiry_joins_the_same_family(client, c):
 
 def test_double_submit_creates_one_lead_and_lands_on_it(client, c):
     client.force_login(c.counselor)
-    first = client.post(URL, form_data())
-    second = client.post(URL, form_data())
+    # A double submit sends the same rendered form twice: the same `submission` token.
+    token = client.get(URL).context["form"]["submission"].value()
+    first = client.post(URL, form_data(submission=token))
+    second = client.post(URL, form_data(submission=token))
     assert Lead.objects.count() == 1
     assert second.status_code == 302 and second["Location"] == first["Location"]
 

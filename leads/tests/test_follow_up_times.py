@@ -227,7 +227,10 @@ def test_the_queue_completes_the_same_way_without_the_details(client, c):
     assert lead1.follow_ups.pending().get().scheduled_date == local(c.center, today(c.center) + days(2), 15)
 
     lead2, lost = pending_lead(c)
-    client.post(reverse("leads:follow_up_complete", args=[lost.pk]), {"outcome": "LOST", "notes": "Chose swimming"})
+    client.post(
+        reverse("leads:follow_up_complete", args=[lost.pk]),
+        {"outcome": "LOST", "category": "OTHER_PROGRAM", "notes": "Chose swimming"},
+    )
     lead2.refresh_from_db()
     assert (lead2.status, lead2.closed_reason) == (S.CLOSED_LOST, "Chose swimming")
 

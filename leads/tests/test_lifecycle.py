@@ -102,7 +102,7 @@ def test_second_enquiry_reuses_parent_and_adds_sibling(c):
     sibling = _enquiry(
         c,
         child={"first_name": "Kabir", "last_name": "Goyal", "dob": datetime.date(2018, 1, 2), "gender": "Boy"},
-        parent={"name": "Anshu G.", "phone": "+91 98765 43210"},
+        parent={"name": "Anshu G.", "phone": "+91 98765 43210", "same_parent": "same"},
     )
     assert sibling.child.parents.get() == first.child.parents.get()
     assert sibling.child != first.child
@@ -389,7 +389,7 @@ def test_reopen_refused_when_child_has_another_open_lead(c):
     Lead.create_enquiry(
         center=c.center,
         child={"first_name": child.first_name, "last_name": child.last_name, "dob": child.dob, "gender": child.gender},
-        parent={"name": "P", "phone": child.parents.get().phone},
+        parent={"name": "P", "phone": child.parents.get().phone, "same_parent": "same"},
         by=c.counselor,
     )
     with pytest.raises(LifecycleError, match="already has an open lead"):

@@ -244,7 +244,7 @@ def test_admin_saves_a_parent_phone_in_e164_and_the_next_enquiry_finds_the_famil
     sibling = make_lead(
         c.center,
         c.counselor,
-        parent={"name": "Same parent", "phone": "+91 98765 12345", "email": ""},
+        parent={"name": "Same parent", "phone": "+91 98765 12345", "email": "", "same_parent": "same"},
         child={"first_name": "Sibling", "last_name": "", "dob": datetime.date(2021, 1, 1), "gender": "Boy"},
     )
     assert Parent.objects.filter(center=c.center, phone="+919876512345").count() == 1

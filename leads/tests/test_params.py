@@ -88,27 +88,27 @@ def test_a_query_form_gives_junk_as_none_and_a_missing_value_as_empty():
 @pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
 def test_the_leads_list_and_its_csv_refuse_a_date_they_cannot_search(client, c, lead, day):
     client.force_login(c.counselor)
-    assert client.get("/leads/", {"created_after": day}).status_code == 200
+    assert client.get("/leads/", {"created_after": day}).status_code == 400  # issue 9: a 400 that says why
     response = client.get("/leads/export.csv", {"created_before": day})
     assert response.status_code == 400  # said before the stream starts, not a CSV cut off after its header
     assert "between 2000 and 2100" in response.content.decode()
 
 
 @pytest.mark.django_db
-def test_the_board_ignores_junk_dates_and_offsets(client, c, lead):
+def test_the_board_refuses_junk_dates_and_ignores_junk_offsets(client, c, lead):
     client.force_login(c.counselor)
-    assert client.get("/board/", {"created_after": "0001-01-01", "created_before": "9999-12-31"}).status_code == 200
+    assert client.get("/board/", {"created_after": "0001-01-01", "created_before": "9999-12-31"}).status_code == 400
     for offset in ("9" * 30, str(2**63), "²", "-5"):
         response = client.get("/board/column/ENQUIRY_RECEIVED/", {"offset": offset}, **HTMX)
         assert response.status_code == 200, offset
 
 
 @pytest.mark.django_db
-def test_the_calendar_ignores_a_week_or_ids_out_of_range(client, c):
+def test_the_calendar_refuses_a_week_and_ignores_ids_out_of_range(client, c):
     client.force_login(c.admin)
+    for week in ("9999-12-31", "0001-01-01"):  # issue 9: a 400 with the sentence, not another week
+        assert client.get("/insights/calendar/", {"week": week}).status_code == 400, week
     for query in (
-        {"week": "9999-12-31"},
-        {"week": "0001-01-01"},
         {"trainer": "²", "counselor": "1²"},
         {"trainer": "9" * 30, "counselor": str(2**64), "center": "9" * 5000},
     ):
@@ -130,8 +130,10 @@ def test_the_calendar_ignores_a_week_or_ids_out_of_range(client, c):
 )
 def test_the_dashboard_its_csv_and_drill_down_fall_back_with_a_message(client, c, lead, query):
     client.force_login(c.admin)
-    assert client.get("/insights/", query).status_code == 200
-    assert client.get("/insights/leads/", query).status_code == 200
+    # Issue 9: a bad date is a 400 with the sentence; other junk falls back with a message.
+    expected = 400 if {"start", "end"} & set(query) else 200
+    assert client.get("/insights/", query).status_code == expected
+    assert client.get("/insights/leads/", query).status_code == expected
     assert client.get("/insights/dashboard.csv", {**query, "table": "funnel"}).status_code in (200, 400)
 
 
@@ -139,7 +141,7 @@ def test_the_dashboard_its_csv_and_drill_down_fall_back_with_a_message(client, c
 def test_the_dashboard_says_which_dates_it_reads(client, c):
     client.force_login(c.admin)
     html = client.get("/insights/", {"start": "1999-12-31"}).content.decode()
-    assert "from 2000 to 2100" in html
+    assert "between 2000 and 2100" in html
 
 
 @pytest.mark.django_db

@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import reswap, retarget, trigger_client_event
 
-from accounts.models import Action, User
+from accounts.models import Action, User, mark_centers
 from leads import forms, params
 from leads.access import get_lead_for_user, require_action
 from leads.filters import LeadFilter
@@ -101,8 +101,11 @@ def _with_next_dates(leads: QuerySet[Lead]) -> QuerySet[Lead]:
     )
 
 
-def _decorate(leads: list[Lead], user: User, now: datetime.datetime) -> list[Lead]:
-    """Add what a card shows: days in status, next date (red when overdue), the Move-to targets."""
+def _decorate(leads: list[Lead], user: User, now: datetime.datetime, *, several_centers: bool = False) -> list[Lead]:
+    """Add what a card shows: days in status, next date (red when overdue), the Move-to targets;
+    with `several_centers` (a super admin's "all centers"), assignees' names carry their center."""
+    if several_centers:
+        mark_centers({lead.assigned_to for lead in leads if lead.assigned_to})
     targets: dict[str, list[tuple[str, str]]] = {}
     # Reversing once per page, not per card: a 400-card board rendered 1,700 {% url %} tags.
     move_url = reverse("leads:board_move", args=[0]).removesuffix("0/") + "{}/"
@@ -160,7 +163,10 @@ def _columns(request: HttpRequest) -> tuple[list[Column], Any, bool]:
         rank=Window(RowNumber(), partition_by=[F("status")], order_by=[F("created_at").desc(), F("pk").desc()])
     )
     cards = _decorate(
-        list(ranked.filter(rank__lte=COLUMN_SIZE).order_by("-created_at", "-pk")), request.user, timezone.now()
+        list(ranked.filter(rank__lte=COLUMN_SIZE).order_by("-created_at", "-pk")),
+        request.user,
+        timezone.now(),
+        several_centers=lead_filter.several_centers,
     )
     columns = {
         status: Column(status, label, counts.get(status, 0), recent_only=status in TERMINAL_STATUSES and not show_all)
@@ -205,7 +211,7 @@ def board_column(request: HttpRequest, status: str) -> HttpResponse:
     leads = leads.filter(status=status)
     page = list(_with_next_dates(leads).order_by("-created_at", "-pk")[offset : offset + COLUMN_SIZE + 1])
     has_more = len(page) > COLUMN_SIZE
-    cards = _decorate(page[:COLUMN_SIZE], request.user, timezone.now())
+    cards = _decorate(page[:COLUMN_SIZE], request.user, timezone.now(), several_centers=lead_filter.several_centers)
     context = {
         "column": Column(
             status, S(status).label, cards=cards, recent_only=status in TERMINAL_STATUSES and not show_all

@@ -1,29 +1,33 @@
 """New enquiry: the spec's discovery form, validated field by field as the user leaves it.
 
 GET renders the form; POST creates the lead through `Lead.create_enquiry` and redirects to the
-success page (the enquiry ID, big, then the lead page). A double submit finds the lead the first
-submit created (same family, same child, open) and redirects to it instead of failing.
+success page (the enquiry ID, big, then the lead page). Each rendered form carries a `submission`
+token: a second submit of the same form (a double click) lands on the lead the first one created;
+entering the same child again (a new form) while it has an open lead shows that lead, with a link,
+and saves nothing. A phone known under another name asks "Same parent or a different person?".
 """
 
 from __future__ import annotations
 
 import datetime
+import uuid
 
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from accounts.models import Action, Role, User
+from accounts.models import Action, Role, User, mark_centers
 from leads.access import require_action
 from leads.centers import current_center, user_centers
 from leads.forms import EnquiryForm
 from leads.models import Child, ExpectationChoice, Lead, LifecycleError, Parent
+from leads.models.lead import DuplicateEnquiry
 from leads.phones import normalize_phone
 
 #: Text inputs validate when the user leaves them with a changed value; choices and the date
@@ -42,7 +46,10 @@ DOUBLE_SUBMIT_WINDOW = datetime.timedelta(minutes=10)
 
 
 def _staff(centers) -> list[User]:
-    return list(User.objects.in_centers(centers).filter(role__in=[Role.COUNSELOR, Role.CENTER_ADMIN]))
+    staff = list(User.objects.in_centers(centers).filter(role__in=[Role.COUNSELOR, Role.CENTER_ADMIN]))
+    if len(centers) > 1:  # staff of several centers together: each name carries its center
+        mark_centers(staff)
+    return staff
 
 
 def _expectation_choices(centers: list) -> list[tuple[str, str]]:
@@ -61,9 +68,12 @@ def _build_form(request: HttpRequest, data=None) -> EnquiryForm:
         staff=_staff([center] if center else centers),
         current_center=center,
         expectation_choices=_expectation_choices([center] if center else centers),
+        initial={"submission": uuid.uuid4().hex},
     )
     validate_url = reverse("leads:enquiry_validate")
     for name, field in form.fields.items():
+        if name in ("submission", "same_parent"):
+            continue
         field.widget.attrs.update(
             {
                 "hx-post": validate_url,
@@ -96,35 +106,36 @@ def _age(dob: datetime.date | None) -> str:
     return Child(dob=dob).age_display
 
 
-def _context(request: HttpRequest, form: EnquiryForm) -> dict:
+def _known_name(matches: list[Parent], typed: str) -> tuple[str, bool]:
+    """The known parent's name for the phone, and whether the typed name differs from it."""
+    if not matches:
+        return "", False
+    known = matches[0].name
+    return known, bool(typed.strip()) and typed.strip().casefold() != known.casefold()
+
+
+def _context(request: HttpRequest, form: EnquiryForm, duplicate: Lead | None = None) -> dict:
     cleaned = form.cleaned_data if form.is_bound and hasattr(form, "cleaned_data") else {}
     dob = cleaned.get("child_dob")
+    matches = (
+        family_for_phone(request, cleaned["parent_phone"], current_center(request))
+        if cleaned.get("parent_phone")  # the form's own parsing (E.164), not the raw POST
+        else []
+    )
+    known_name, name_differs = _known_name(matches, form.data.get("parent_name", "") if form.is_bound else "")
     return {
         "form": form,
-        "matches": family_for_phone(request, cleaned["parent_phone"], current_center(request))
-        if cleaned.get("parent_phone")  # the form's own parsing (E.164), not the raw POST
-        else [],
+        "matches": matches,
+        "known_name": known_name,
+        "name_differs": name_differs,
         "age": _age(dob),
+        "duplicate": duplicate,
     }
 
 
-def _existing_enquiry(request: HttpRequest, form: EnquiryForm) -> Lead | None:
-    """The open lead a double submit of this form would have created, if this user made it just now."""
-    data = form.cleaned_data
-    return (
-        Lead.objects.for_user(request.user)
-        .open()
-        .filter(
-            center=form.chosen_center(),
-            child__links__parent__phone=data["parent_phone"],
-            child__first_name__iexact=data["child_first_name"],
-            child__last_name__iexact=data["child_last_name"],
-            child__dob=data["child_dob"],
-            created_by=request.user,
-            created_at__gte=timezone.now() - DOUBLE_SUBMIT_WINDOW,
-        )
-        .first()
-    )
+def _submission_key(request: HttpRequest, form: EnquiryForm) -> str | None:
+    token = form.cleaned_data.get("submission") if hasattr(form, "cleaned_data") else None
+    return f"enquiry-submission:{request.user.pk}:{token}" if token else None
 
 
 def _done(request: HttpRequest, lead: Lead) -> HttpResponse:
@@ -141,24 +152,31 @@ def enquiry_new(request: HttpRequest) -> HttpResponse:
         return render(request, "leads/enquiry.html", _context(request, form))
 
     form = _build_form(request, request.POST)
+    duplicate = None
     if form.is_valid():
+        key = _submission_key(request, form)
         if form.chosen_center() is None:
             form.add_error("center", "Choose the center of this enquiry.")
         else:
             try:
                 lead = Lead.create_enquiry(**form.enquiry_kwargs(), by=request.user)
             except ValidationError as error:
-                for key, messages in error.message_dict.items():
-                    field = form.field_for_error_key(key)
+                for error_key, messages in error.message_dict.items():
+                    field = form.field_for_error_key(error_key)
                     form.add_error(field if field in form.fields else None, messages)
+            except DuplicateEnquiry as error:
+                # The same form submitted twice: the first submit created this lead.
+                if key and error.lead is not None and cache.get(key) == error.lead.pk:
+                    return _done(request, error.lead)
+                duplicate = error.lead
+                form.add_error(None, str(error))
             except LifecycleError as error:
-                existing = _existing_enquiry(request, form) if error.code == "duplicate" else None
-                if existing is not None:
-                    return _done(request, existing)
                 form.add_error(None, str(error))
             else:
+                if key:
+                    cache.set(key, lead.pk, DOUBLE_SUBMIT_WINDOW.total_seconds())
                 return _done(request, lead)
-    context = _context(request, form)
+    context = _context(request, form, duplicate)
     if request.htmx:
         return render(request, "leads/enquiry.html#enquiry-form", context)
     return render(request, "leads/enquiry.html", context, status=400)
@@ -174,13 +192,29 @@ def enquiry_validate(request: HttpRequest) -> HttpResponse:
     if name not in form.fields:
         return HttpResponse(status=400)
     form.is_valid()
+    # Leaving the phone or the name: show the family of the phone, fill in the known parent's
+    # name when none is typed yet, and ask when the typed one differs.
+    show_matches = name in ("parent_phone", "parent_name")
+    matches = (
+        family_for_phone(request, form.cleaned_data["parent_phone"], current_center(request))
+        if show_matches and "parent_phone" in form.cleaned_data
+        else []
+    )
+    typed_name = request.POST.get("parent_name", "")
+    known_name, name_differs = _known_name(matches, typed_name)
+    fill_name = None
+    if known_name and not typed_name.strip():
+        filled = _build_form(request, {**request.POST.dict(), "parent_name": known_name})
+        fill_name = filled["parent_name"].as_widget(attrs={"hx-swap-oob": "true"})
     context = {
         "field": form[name],
         "age": _age(form.cleaned_data.get("child_dob")) if name == "child_dob" else None,
         "show_age": name == "child_dob",
-        "show_matches": name == "parent_phone",
-        "matches": family_for_phone(request, form.cleaned_data["parent_phone"], current_center(request))
-        if name == "parent_phone" and "parent_phone" in form.cleaned_data
-        else [],
+        "show_matches": show_matches,
+        "matches": matches,
+        "known_name": known_name,
+        "name_differs": name_differs,
+        "form": form,
+        "fill_name": fill_name,
     }
     return render(request, "leads/enquiry_validate.html", context)

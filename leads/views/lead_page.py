@@ -21,6 +21,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -121,6 +122,24 @@ def _actions() -> list[LeadAction]:
             done="Assignee changed.",
         ),
         LeadAction(
+            "child",
+            "Edit child",
+            "Save child",
+            Action.MANAGE_LEAD,
+            forms.ChildForm,
+            event="leadUpdated",
+            done="Child's details saved.",
+        ),
+        LeadAction(
+            "add_parent",
+            "Add a parent",
+            "Add parent",
+            Action.MANAGE_LEAD,
+            forms.ParentForm,
+            event="leadUpdated",
+            done="Parent added.",
+        ),
+        LeadAction(
             "note",
             "Add a note",
             "Add note",
@@ -150,12 +169,17 @@ class Page:
         self.today = timezone.localdate(timezone=self.center.tzinfo)
         self.choices = CenterChoices(lead.center, request.user, lead=lead)
         self.parents = list(
-            Parent.objects.filter(links__child_id=lead.child_id).order_by("-links__is_primary", "name").distinct()
+            Parent.objects.filter(links__child_id=lead.child_id)
+            .annotate(relationship=F("links__relationship"))
+            .order_by("-links__is_primary", "name")
+            .distinct()
         )
         self.visits = list(lead.intro_visits.select_related("batch", "trainer", "created_by"))
         self.follow_ups = list(lead.follow_ups.select_related("assigned_to", "created_by"))
         self.changes = list(lead.status_changes.select_related("actor"))
         self.notes = list(lead.notes.select_related("author"))
+        # Corrections of the child's and parents' details (not status moves: see DetailChange).
+        self.details = list(lead.detail_changes.select_related("actor"))
         # Taps on the call / WhatsApp links (insights app), so the timeline shows every contact.
         self.contacts = list(lead.contact_attempts.select_related("by"))
 
@@ -175,6 +199,7 @@ class Page:
             if c.action not in (Move.SCHEDULE_INTRO_VISIT, Move.ADD_FOLLOW_UP) or c.from_status != c.to_status
         ]
         items += [{"at": n.created_at, "kind": "note", "who": n.author, "item": n} for n in self.notes]
+        items += [{"at": d.at, "kind": "details", "who": d.actor, "item": d} for d in self.details]
         items += [{"at": a.at, "kind": "contact", "who": a.by, "item": a} for a in self.contacts]
         items += [
             {"at": v.attended_at or v.scheduled_at, "kind": "visit", "who": v.created_by, "item": v}
@@ -229,7 +254,46 @@ def _initial(page: Page, name: str) -> dict:
         return {"start_date": page.today}
     if name == "reassign":
         return {"assigned_to": str(lead.assigned_to_id or "")}
+    if name == "child":
+        child = lead.child
+        years = child.age_on(page.today)[0] if child.dob_is_approximate else None
+        return {
+            "first_name": child.first_name,
+            "last_name": child.last_name,
+            "dob": None if child.dob_is_approximate else child.dob,
+            "age": years,
+            "gender": child.gender,
+            "school": lead.school or child.school,
+        }
     return {}
+
+
+def _parent_forms(page: Page, bound: dict) -> list[dict]:
+    """One edit form per parent of the child (for roles that may change the lead)."""
+    if not page.user.may(Action.MANAGE_LEAD):
+        return []
+    entries = []
+    for parent in page.parents:
+        prefix = f"parent{parent.pk}"
+        form = bound.get(prefix) or forms.ParentForm(
+            prefix=prefix,
+            initial={
+                "name": parent.name,
+                "phone": parent.display_phone,
+                "email": parent.email,
+                "relationship": parent.relationship,
+            },
+        )
+        entries.append(
+            {
+                "parent": parent,
+                "relationship": parent.relationship,
+                "form": form,
+                "open": prefix in bound,
+                "url": reverse("leads:lead_parent", args=[page.lead.pk, parent.pk]),
+            }
+        )
+    return entries
 
 
 def _task_forms(page: Page, bound: dict) -> dict:
@@ -290,18 +354,25 @@ def _context(request: HttpRequest, lead: Lead, *, bound: dict | None = None, not
         )
         action.open = action.name in bound
     note_action = next((a for a in actions if a.name == "note"), None)
+    child_action = next((a for a in actions if a.name == "child"), None)
+    add_parent_action = next((a for a in actions if a.name == "add_parent"), None)
+    parent_forms = _parent_forms(page, bound)
     tasks = _task_forms(page, bound)
-    shown = {a.name for a in actions} | {
-        prefix
-        for task in tasks["visits"] + tasks["follow_ups"]
-        for prefix in (
-            getattr(task.get("form"), "prefix", None),
-            getattr(task.get("reschedule"), "prefix", None),
-            getattr(task.get("cancel"), "prefix", None),
-            getattr(task.get("complete"), "prefix", None),
-            getattr(task.get("postpone"), "prefix", None),
-        )
-    }
+    shown = (
+        {a.name for a in actions}
+        | {e["form"].prefix for e in parent_forms}
+        | {
+            prefix
+            for task in tasks["visits"] + tasks["follow_ups"]
+            for prefix in (
+                getattr(task.get("form"), "prefix", None),
+                getattr(task.get("reschedule"), "prefix", None),
+                getattr(task.get("cancel"), "prefix", None),
+                getattr(task.get("complete"), "prefix", None),
+                getattr(task.get("postpone"), "prefix", None),
+            )
+        }
+    )
     # A form whose action is no longer offered (the lead moved meanwhile) still says what went wrong.
     orphan_errors = [
         message
@@ -317,8 +388,11 @@ def _context(request: HttpRequest, lead: Lead, *, bound: dict | None = None, not
         "page": page,
         "parents": page.parents,
         "timeline": page.timeline(),
-        "actions": [a for a in actions if a.name != "note"],
+        "actions": [a for a in actions if a.name not in ("note", "child", "add_parent")],
         "note_action": note_action,
+        "child_action": child_action,
+        "add_parent_action": add_parent_action,
+        "parent_forms": parent_forms,
         "tasks": tasks,
         "orphan_errors": orphan_errors,
         "version": lead.updated_at.isoformat(),
@@ -437,6 +511,8 @@ VERBS: dict[str, Callable[[Lead, dict, User], object]] = {
     "reopen": lambda lead, data, user: lead.reopen(by=user, note=data["notes"], follow_up_date=data["follow_up_date"]),
     "reassign": lambda lead, data, user: lead.reassign(assigned_to=data["assigned_to"], by=user),
     "note": lambda lead, data, user: lead.add_note(body=data["body"], by=user),
+    "child": lambda lead, data, user: lead.edit_child(**data, by=user),
+    "add_parent": lambda lead, data, user: lead.add_parent(**data, by=user),
 }
 
 
@@ -553,3 +629,21 @@ def follow_up_action(request: HttpRequest, pk: int, follow_up_pk: int, name: str
         raise Http404
     with timezone.override(lead.center.tzinfo):
         return _respond(request, lead, form=form, key=prefix, work=work, event="followUpDone", done=done)
+
+
+@login_required
+@require_POST
+def parent_edit(request: HttpRequest, pk: int, parent_pk: int) -> HttpResponse:
+    """Correct one parent of the lead's child (`lead.edit_parent`)."""
+    lead = _load(request, pk, Action.MANAGE_LEAD)
+    parent = Parent.objects.filter(pk=parent_pk, links__child_id=lead.child_id).first()
+    if parent is None:
+        raise Http404("No such parent on this lead.")
+    prefix = f"parent{parent.pk}"
+    form = forms.ParentForm(request.POST, prefix=prefix)
+
+    def work(lead, data):
+        lead.edit_parent(parent, **data, by=request.user)
+
+    with timezone.override(lead.center.tzinfo):
+        return _respond(request, lead, form=form, key=prefix, work=work, event="leadUpdated", done="Parent saved.")

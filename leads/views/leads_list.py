@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from accounts.models import Action
+from accounts.models import Action, mark_centers
 from leads.access import require_action
 from leads.exports import csv_response
 from leads.filters import LeadFilter
@@ -56,6 +56,8 @@ def lead_list(request: HttpRequest) -> HttpResponse:
         page = Paginator(_rows(filterset), PAGE_SIZE).get_page(request.GET.get("page"))
     else:
         page = Paginator(Lead.objects.none(), PAGE_SIZE).get_page(1)
+    if getattr(filterset, "several_centers", False):  # names carry their center: "Priya (TLGC)"
+        mark_centers({lead.assigned_to for lead in page.object_list if lead.assigned_to})
     context = {"filter": filterset, "page": page, "now": timezone.now(), "has_filters": _has_filters(request)}
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "leads/leads_list.html#results", context)

@@ -111,6 +111,7 @@ def test_without_javascript_the_menu_and_the_form_page_move_the_card(browser, li
     card.get_by_role("button", name="Closed (lost)").click()
     expect(page).to_have_url(re.compile(rf"/board/move/{lead.pk}/$"))  # the move's own form page
     page.locator("textarea[name=reason]").fill("Moved city")
+    page.locator("select[name=category]").select_option("DISTANCE")  # required: no silent "Other"
     page.get_by_role("button", name="Close lead").click()
     expect(page).to_have_url(f"{live_server.url}/board/")
     expect(page.locator(".messages")).to_contain_text(f"{lead.enquiry_id} moved to “Closed (lost)”.")

@@ -42,6 +42,7 @@ def test_counselor_takes_a_lead_from_enquiry_to_conversion(page: Page, live_serv
     page.locator("#id_parent_phone").blur()
     expect(page.locator("#errors-parent_phone")).to_be_empty()
     page.check("input[name=parent_expectations][value=confidence]")
+    page.select_option("#id_source", "WALK_IN")  # no default source: the counselor asks
     page.get_by_role("button", name="Save enquiry").click()
 
     # Success: the enquiry ID, big, then the lead page.

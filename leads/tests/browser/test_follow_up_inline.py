@@ -61,6 +61,7 @@ def test_counselor_marks_a_follow_up_lost_inline(page: Page, live_server, c):
     row.get_by_role("button", name="Save outcome").click()
     expect(row).to_contain_text("Say why the family is not joining (the reason, or the notes).")
     row.get_by_label("Why are they not joining?").fill("Too expensive")
+    row.get_by_label("Reason category").select_option("PRICE")  # required: no silent "Other"
     row.get_by_role("button", name="Save outcome").click()
     expect(page.locator(f"#follow-up-{fu.pk}")).to_have_count(0)
     fu.lead.refresh_from_db()
