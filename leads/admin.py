@@ -23,6 +23,7 @@ from leads.models import (
     LifecycleError,
     Parent,
     ParentExpectation,
+    Program,
 )
 
 #: Center filter listing only the centers present in the (already scoped) list.
@@ -261,10 +262,19 @@ class ParentAdmin(ScopedAdmin):
     list_filter = [CENTER_FILTER]
 
 
+@admin.register(Program)
+class ProgramAdmin(ScopedAdmin):
+    """What each center teaches; a center admin adds and renames their own center's programs."""
+
+    list_display = ["name", "center", "is_active"]
+    list_filter = [CENTER_FILTER, "is_active"]
+    search_fields = ["name"]
+
+
 @admin.register(Batch)
 class BatchAdmin(ScopedAdmin):
-    list_display = ["name", "center", "weekday", "start_time", "capacity", "trainer", "is_active"]
-    list_filter = [CENTER_FILTER, "weekday", "is_active"]
+    list_display = ["name", "program", "center", "weekday", "start_time", "capacity", "trainer", "is_active"]
+    list_filter = [CENTER_FILTER, ("program", admin.RelatedOnlyFieldListFilter), "weekday", "is_active"]
     search_fields = ["name"]
 
 

@@ -36,6 +36,7 @@ from leads.models import (
     Move,
     Parent,
     ParentExpectation,
+    Program,
 )
 from leads.models.lead import MILESTONE_MOVES, OPEN_STATUSES, STAY_FIELDS, check_move, format_enquiry_id
 
@@ -258,9 +259,10 @@ def bulk_leads(
     assignees = assignees or [by]
     batches = list(batches or Batch.objects.filter(center=center, is_active=True).select_related("trainer"))
     if not batches:
+        gym, _ = Program.objects.get_or_create(center=center, name="Gym")
         batches = [
             Batch.objects.create(
-                center=center, name="Pre-K Gym", weekday=2, start_time=datetime.time(16, 0), capacity=12
+                center=center, program=gym, name="Pre-K Gym", weekday=2, start_time=datetime.time(16, 0), capacity=12
             )
         ]
     next_phone = _phone_block(center, n)
@@ -340,8 +342,17 @@ def _write_chunk(
             )
     Enrollment.objects.bulk_create(list(enrollments.values()))
 
+    # The program each parent asked about: the one the child joined, else the programs in turn;
+    # the visit is booked in a batch of that program.
+    programs = sorted({batch.program_id for batch in batches if batch.program_id})
+    by_program: dict[int, list[Batch]] = {}
+    for batch in batches:
+        by_program.setdefault(batch.program_id, []).append(batch)
     leads = []
     for i, plan in enumerate(plans):
+        program_id = enrollments[i].batch.program_id if i in enrollments else None
+        if program_id is None and programs:
+            program_id = programs[(first_number + i) % len(programs)]
         step_at = {move: at for move, _, at in plan.steps}
         last_at = plan.steps[-1][2] if plan.steps else plan.created_at
         category = rng.choice(list(CLOSE_REASONS)) if plan.status == S.CLOSED_LOST else ""
@@ -351,6 +362,7 @@ def _write_chunk(
                 child=children[i],
                 enquiry_id=format_enquiry_id(center.code, first_number + i),
                 status=plan.status,
+                program_id=program_id,
                 source=rng.choices(LeadSource.values, [22, 18, 20, 14, 16, 6, 4])[0],
                 school=children[i].school,
                 preferred_schedule=rng.choice(SCHEDULES),
@@ -397,7 +409,7 @@ def _write_chunk(
             if move == Move.SCHEDULE_INTRO_VISIT:
                 visit_booked_at = at
                 visit_at = _visit_time(rng, at, now, center, future=plan.status == S.IV_SCHEDULED)
-                batch = rng.choice(batches)
+                batch = rng.choice(by_program.get(lead.program_id) or batches)
                 visits.append(
                     IntroVisit(lead=lead, scheduled_at=visit_at, batch=batch, trainer=batch.trainer, created_by=by)
                 )

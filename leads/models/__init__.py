@@ -12,7 +12,7 @@ from leads.lifecycle import (
     Move,
     ParentExpectation,
 )
-from leads.models.enrollment import Batch, Enrollment, Weekday
+from leads.models.enrollment import Batch, Enrollment, Program, Weekday
 from leads.models.family import Child, FamilyLink, Gender, Parent
 from leads.models.follow_up import FollowUp
 from leads.models.history import LeadStatusChange
@@ -44,5 +44,6 @@ __all__ = [
     "Move",
     "Parent",
     "ParentExpectation",
+    "Program",
     "Weekday",
 ]

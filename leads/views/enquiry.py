@@ -23,7 +23,7 @@ from accounts.models import Action, Role, User
 from leads.access import require_action
 from leads.centers import current_center, user_centers
 from leads.forms import EnquiryForm
-from leads.models import Child, Lead, LifecycleError, Parent
+from leads.models import Child, Lead, LifecycleError, Parent, Program
 from leads.phones import normalize_phone
 
 #: Text inputs validate when the user leaves them with a changed value; choices and the date
@@ -45,10 +45,20 @@ def _staff(centers) -> list[User]:
     return list(User.objects.in_centers(centers).filter(role__in=[Role.COUNSELOR, Role.CENTER_ADMIN]))
 
 
+def _programs(centers) -> list[Program]:
+    return list(Program.objects.filter(center__in=centers, is_active=True).select_related("center"))
+
+
 def _build_form(request: HttpRequest, data=None) -> EnquiryForm:
     centers = user_centers(request)
     center = current_center(request)
-    form = EnquiryForm(data, centers=centers, staff=_staff([center] if center else centers), current_center=center)
+    form = EnquiryForm(
+        data,
+        centers=centers,
+        staff=_staff([center] if center else centers),
+        current_center=center,
+        programs=_programs([center] if center else centers),
+    )
     validate_url = reverse("leads:enquiry_validate")
     for name, field in form.fields.items():
         field.widget.attrs.update(
