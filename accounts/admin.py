@@ -68,7 +68,7 @@ class ScopedAdmin(admin.ModelAdmin):
         return self.allow_delete and self._is_admin(request)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        from leads.models import Batch, Child, Lead
+        from leads.models import Batch, Child, Lead, Program
 
         user = request.user
         related = db_field.related_model
@@ -79,7 +79,7 @@ class ScopedAdmin(admin.ModelAdmin):
             if db_field.name == "trainer":
                 qs = qs.filter(role=Role.TRAINER)
             kwargs["queryset"] = qs
-        elif related in (Batch, Child, Lead):
+        elif related in (Batch, Child, Lead, Program):
             kwargs["queryset"] = related.objects.for_user(user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 

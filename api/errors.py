@@ -25,6 +25,7 @@ MODEL_TO_API = {
     "assigned_to": "assigned_to_user_id",
     "enrollment": "enrollment_id",
     "child": "child_id",
+    "program": "program_id",
 }
 
 #: The `detail` of every error status, for the OpenAPI document.

@@ -13,7 +13,7 @@ from django.http import Http404
 from accounts.models import Action, User
 from api.errors import invalid
 from leads.access import get_batch_for_user
-from leads.models import Batch, Child, Enrollment, Lead, LifecycleError
+from leads.models import Batch, Child, Enrollment, Lead, LifecycleError, Program
 
 #: The enrollment verb's field names -> the API's.
 ENROLLMENT_FIELDS = {"batch": "batch_id", "enrollment": "enrollment_id"}
@@ -47,6 +47,11 @@ def _tenant_object(user: User, model, pk: int, field: str, noun: str):
 
 def child(user: User, pk: int, field: str = "child_id") -> Child:
     return _tenant_object(user, Child, pk, field, "child")
+
+
+def program(user: User, pk: int | None, field: str = "program_id") -> Program | None:
+    """A program of the caller's centers (the enquiry verb checks it is the lead's center's)."""
+    return None if pk is None else _tenant_object(user, Program, pk, field, "program")
 
 
 def enrollment(user: User, pk: int, field: str = "enrollment_id") -> Enrollment:

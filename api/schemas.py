@@ -170,6 +170,7 @@ class EnquiryIn(Schema):
     remarks: Text(4000) = ""
     assigned_to_user_id: Id | None = None
     center_id: Id | None = Field(None, description="Super admins, or staff of several centers: which center.")
+    program_id: Id | None = Field(None, description="The program the parent asks about (one of the center's).")
 
 
 class DiscoveryIn(Schema):
@@ -230,6 +231,7 @@ class LeadOut(StampedOut):
     enrollment_id: int | None
     converted_at: datetime.datetime | None
     assigned_to_user_id: int | None
+    program_id: int | None = None
     created_at: datetime.datetime
     updated_at: datetime.datetime
 
@@ -252,6 +254,32 @@ class LeadOut(StampedOut):
     @staticmethod
     def resolve_converted_at(obj):
         return local(obj.converted_at, obj.center)
+
+
+class LeadSummaryOut(LeadOut):
+    """The spec's LeadSummary: a list row with the child, the primary parent and the next follow-up
+    (read in the same query: leads/summary.py)."""
+
+    child_name: str
+    parent_name: str | None
+    parent_phone: str | None
+    program_name: str | None
+    next_follow_up: datetime.datetime | datetime.date | None = Field(
+        description="The earliest pending follow-up's due date (a date-time once follow-ups carry a time)."
+    )
+
+    @staticmethod
+    def resolve_child_name(obj) -> str:
+        return obj.child.full_name
+
+    @staticmethod
+    def resolve_program_name(obj) -> str | None:
+        return obj.program.name if obj.program_id else None
+
+    @staticmethod
+    def resolve_next_follow_up(obj):
+        value = obj.next_follow_up
+        return local(value, obj.center) if isinstance(value, datetime.datetime) else value
 
 
 class ChildOut(Schema):

@@ -23,6 +23,7 @@ from leads.models import (
     LeadStatusChange,
     LifecycleError,
     Parent,
+    Program,
 )
 from leads.templatetags.crm import center_dt
 
@@ -286,10 +287,19 @@ class ParentAdmin(ScopedAdmin):
     list_filter = [CENTER_FILTER]
 
 
+@admin.register(Program)
+class ProgramAdmin(ScopedAdmin):
+    """What each center teaches; a center admin adds and renames their own center's programs."""
+
+    list_display = ["name", "center", "is_active"]
+    list_filter = [CENTER_FILTER, "is_active"]
+    search_fields = ["name"]
+
+
 @admin.register(Batch)
 class BatchAdmin(ScopedAdmin):
-    list_display = ["name", "center", "weekday", "start_time", "capacity", "trainer", "is_active"]
-    list_filter = [CENTER_FILTER, "weekday", "is_active"]
+    list_display = ["name", "program", "center", "weekday", "start_time", "capacity", "trainer", "is_active"]
+    list_filter = [CENTER_FILTER, ("program", admin.RelatedOnlyFieldListFilter), "weekday", "is_active"]
     search_fields = ["name"]
 
 

@@ -37,6 +37,7 @@ from leads.models import (
     Move,
     Parent,
     ParentExpectation,
+    Program,
 )
 from leads.models.lead import MILESTONE_MOVES, OPEN_STATUSES, STAY_FIELDS, check_move, format_enquiry_id
 
@@ -261,9 +262,10 @@ def bulk_leads(
     assignees = assignees or [by]
     batches = list(batches or Batch.objects.filter(center=center, is_active=True).select_related("trainer"))
     if not batches:
+        gym, _ = Program.objects.get_or_create(center=center, name="Gym")
         batches = [
             Batch.objects.create(
-                center=center, name="Pre-K Gym", weekday=2, start_time=datetime.time(16, 0), capacity=12
+                center=center, program=gym, name="Pre-K Gym", weekday=2, start_time=datetime.time(16, 0), capacity=12
             )
         ]
     next_phone = _phone_block(center, n)
@@ -352,8 +354,18 @@ def _write_chunk(
             )
     Enrollment.objects.bulk_create(list(enrollments.values()))
 
+    # The program each parent asked about: the one the child joined, else the programs in turn;
+    # the visit is booked in a batch of that program.
+    programs = sorted({batch.program_id for batch in batches if batch.program_id})
+    by_program: dict[int, list[Batch]] = {}
+    for batch in batches:
+        by_program.setdefault(batch.program_id, []).append(batch)
     leads = []
     for i, plan in enumerate(plans):
+        # A lead with a visit or an enrollment is interested in its batch's program.
+        program_id = plan.batch.program_id if i in enrollments or plan.session is not None else None
+        if program_id is None and programs:
+            program_id = programs[(first_number + i) % len(programs)]
         step_at = {move: at for move, _, at in plan.steps}
         last_at = plan.steps[-1][2] if plan.steps else plan.created_at
         category = rng.choice(list(CLOSE_REASONS)) if plan.status == S.CLOSED_LOST else ""
@@ -363,6 +375,7 @@ def _write_chunk(
                 child=children[i],
                 enquiry_id=format_enquiry_id(center.code, first_number + i),
                 status=plan.status,
+                program_id=program_id,
                 source=rng.choices(LeadSource.values, [22, 18, 20, 14, 16, 6, 4])[0],
                 school=children[i].school,
                 preferred_schedule=rng.choice(SCHEDULES),

@@ -15,7 +15,7 @@ from django_filters.fields import DateRangeField, RangeField
 
 from accounts.models import Role, User
 from leads import params
-from leads.models import Lead, LeadSource, LeadStatus
+from leads.models import Lead, LeadSource, LeadStatus, Program
 
 
 class BoundedDateRangeField(DateRangeField):
@@ -35,6 +35,13 @@ class LeadFilter(django_filters.FilterSet):
         choices=LeadStatus.choices, label="Status", widget=forms.CheckboxSelectMultiple
     )
     source = django_filters.ChoiceFilter(choices=LeadSource.choices, label="Source", empty_label="Any source")
+    program = django_filters.ModelChoiceFilter(
+        queryset=Program.objects.none(),
+        label="Program",
+        empty_label="Any program",
+        null_label="No program",
+        null_value="none",
+    )
     assigned_to = django_filters.ModelChoiceFilter(
         queryset=User.objects.none(), label="Assignee", empty_label="Anyone", null_label="Nobody", null_value="none"
     )
@@ -85,6 +92,10 @@ class LeadFilter(django_filters.FilterSet):
         )
         #: Several centers on screen (a super admin's "all centers"): names carry their center.
         self.several_centers = len(scope) > 1
+        # Programs of the chosen center (or of all the user's centers): another center's is "not a choice".
+        self.filters["program"].queryset = Program.objects.filter(center__in=scope).select_related("center")
+        if len(scope) > 1:
+            self.filters["program"].field.label_from_instance = lambda p: f"{p.name} ({p.center.code})"
         if may_switch_center(request):
             self.filters["center"].queryset = Center.objects.for_user(self.user)
         else:

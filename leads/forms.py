@@ -201,9 +201,10 @@ class EnquiryForm(forms.Form):
     remarks = forms.CharField(label="Remarks", required=False, widget=forms.Textarea(attrs={"rows": 3}))
     assigned_to = ObjectChoiceField(label="Assigned to", required=False, label_from=staff_label)
 
-    def __init__(self, *args, centers=(), staff=(), current_center=None, expectation_choices=(), **kwargs):
+    def __init__(self, *args, centers=(), staff=(), current_center=None, expectation_choices=(), programs=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["parent_expectations"].choices = list(expectation_choices)
+        self._add_program_field(programs)
         centers = list(centers)
         if len(centers) <= 1:
             # One center: no choice to make, it is the center.
@@ -218,6 +219,18 @@ class EnquiryForm(forms.Form):
                 self.fields["center"].initial = str(current_center.pk)
         self.fields["assigned_to"] = ObjectChoiceField(
             objects=staff, label="Assigned to", required=False, label_from=staff_label, empty_label="Me"
+        )
+
+    def _add_program_field(self, programs) -> None:
+        """The program the parent asks about: a choice among the center's (the verb checks the center)."""
+        programs = list(programs)
+        several = len({program.center_id for program in programs}) > 1
+        self.fields["program"] = ObjectChoiceField(
+            objects=programs,
+            label="Program",
+            required=False,
+            empty_label="Not decided yet",
+            label_from=lambda p: f"{p.name} ({p.center.code})" if several else p.name,
         )
 
     def clean_child_first_name(self) -> str:
@@ -272,6 +285,7 @@ class EnquiryForm(forms.Form):
             "parent_expectations": data["parent_expectations"],
             "remarks": data["remarks"],
             "assigned_to": data.get("assigned_to"),
+            "program": data.get("program"),
         }
 
     @staticmethod

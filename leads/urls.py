@@ -15,6 +15,7 @@ urlpatterns = [
     path("enquiries/<id:pk>/created/", lead_page.enquiry_created, name="enquiry_created"),
     path("leads/", leads_list.lead_list, name="lead_list"),
     path("leads/export.csv", leads_list.lead_csv, name="lead_csv"),
+    path("leads/export.xlsx", leads_list.lead_xlsx, name="lead_xlsx"),
     path("leads/<id:pk>/", lead_page.lead_detail, name="lead_detail"),
     # One route per action of the lead page (`lead_page.ACTION_NAMES`; test_urls.py checks they match).
     path("leads/<id:pk>/discovery/", lead_page.lead_action, {"name": "discovery"}, name="lead_discovery"),

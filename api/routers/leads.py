@@ -10,9 +10,10 @@ import re
 
 from django.db import transaction
 from django.db.models import Prefetch
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
 from django.utils import timezone
 from ninja import Query, Router, Status
+from ninja.errors import ValidationError as NinjaValidationError
 
 from accounts.models import Action, Center
 from api import references
@@ -26,12 +27,16 @@ from api.schemas import (
     EnquiryIn,
     LeadDetailOut,
     LeadOut,
+    LeadSummaryOut,
     LeadUpdateIn,
     StatusIn,
     Text,
 )
+from leads import params
 from leads.access import get_lead_for_user, require_action
+from leads.filters import LeadFilter
 from leads.models import FollowUp, Lead, LeadSource, LeadStatus, LifecycleError
+from leads.summary import with_summary
 
 router = Router(tags=["leads"])
 
@@ -81,6 +86,7 @@ def _create_enquiry(request: HttpRequest, payload: EnquiryIn) -> Lead:
         parent_expectations=[str(e) for e in payload.parent_expectations],
         remarks=payload.remarks,
         assigned_to=references.staff(user, payload.assigned_to_user_id, "assigned_to_user_id"),
+        program=references.program(user, payload.program_id),
         by=user,
     )
 
@@ -106,27 +112,78 @@ def create_lead_legacy(request: HttpRequest, payload: EnquiryIn):
 # -- reading ------------------------------------------------------------------------------------
 
 
-@router.get("/leads", response=responses({200: list[LeadOut]}), summary="List leads")
+#: The list's query parameters -> the leads list's filter (leads/filters.py) that reads them.
+_LIST_FILTERS = {
+    "status": "status",
+    "source": "source",
+    "program_id": "program",
+    "created_after": "created_after",
+    "created_before": "created_before",
+    "search": "q",
+}
+
+
+def _list_filter(request: HttpRequest, given: dict[str, list[str]]) -> LeadFilter:
+    """The web list's own filter over these parameters; a bad value is a 422 naming its parameter."""
+    data = QueryDict(mutable=True)
+    data["center"] = ""  # the API never applies the web switcher's center (center_id does that)
+    errors = []
+    for name, values in given.items():
+        if name in ("created_after", "created_before") and values and params.clean_date(values[0]) is None:
+            errors.append(_query_error(name, f"Write the day as YYYY-MM-DD. {params.DATE_RANGE_MESSAGE}"))
+        data.setlist(_LIST_FILTERS[name], values)
+    lead_filter = LeadFilter(data, request=request)
+    if not errors and not lead_filter.is_valid():
+        api_names = {filter_name: name for name, filter_name in _LIST_FILTERS.items()}
+        for name, messages in lead_filter.errors.items():
+            api_name = api_names.get(name, "created_after" if name == "created" else name)
+            errors += [_query_error(api_name, message) for message in messages]
+    if errors:
+        raise NinjaValidationError(errors)
+    return lead_filter
+
+
+def _query_error(name: str, message: str) -> dict:
+    return {"loc": ["query", name], "msg": message, "type": "value_error"}
+
+
+def _statuses(values: list[str] | None) -> list[str]:
+    """`status=A&status=B` and `status=A,B` alike."""
+    return [part.strip() for value in values or [] for part in value.split(",") if part.strip()][:20]
+
+
+@router.get("/leads", response=responses({200: list[LeadSummaryOut]}), summary="List leads")
 def list_leads(
     request: HttpRequest,
-    status: LeadStatus | None = None,
-    search: Text(100) | None = Query(None, description="Enquiry ID, child or parent name, phone, email, school."),  # noqa: B008  (ninja reads parameters from defaults)
+    status: list[Text(400)] | None = Query(  # noqa: B008  (ninja reads parameters from defaults)
+        None, max_length=20, description="One or more statuses: `status=A&status=B` or `status=A,B`."
+    ),
+    search: Text(100) | None = Query(None, description="Enquiry ID, child or parent name, phone, email, school."),  # noqa: B008
+    source: Text(40) | None = Query(None, description="One enquiry source (WALK_IN, REFERRAL, ...)."),  # noqa: B008
+    program_id: Text(20) | None = Query(None, description="A program of yours, or `none` for leads without."),  # noqa: B008
+    created_after: Text(10) | None = Query(None, description="Created on or after this day (YYYY-MM-DD, center time)."),  # noqa: B008
+    created_before: Text(10) | None = Query(None, description="Created on or before this day (YYYY-MM-DD)."),  # noqa: B008
     assigned_to: int | None = Query(None, ge=1, le=MAX_ID, description="User id of the counselor in charge."),
     center_id: int | None = Query(None, ge=1, le=MAX_ID, description="Only this center (one of yours)."),
     skip: int = Query(0, ge=0, le=10**9),
     limit: int = Query(50, ge=1, le=200),
 ):
-    """Leads of your centers, newest first."""
+    """Leads of your centers, newest first, each with the child's name, the primary parent's name
+    and phone and the next follow-up (the spec's LeadSummary). The filters are the web list's."""
     user = request.auth
     require_action(user, Action.VIEW_LEADS)
-    leads = Lead.objects.for_user(user).select_related("center")
-    if status:
-        leads = leads.in_status(status)
-    if search:
-        leads = leads.search(search)
+    given = {
+        "status": _statuses(status),
+        "source": [source] if source else [],
+        "program_id": [program_id] if program_id else [],
+        "created_after": [created_after] if created_after else [],
+        "created_before": [created_before] if created_before else [],
+        "search": [search] if search else [],
+    }
+    leads = _list_filter(request, {name: values for name, values in given.items() if values}).qs
     if assigned_to:
         leads = leads.filter(assigned_to_id=assigned_to)
-    leads = leads.in_center(user, center_id)
+    leads = with_summary(leads.in_center(user, center_id)).order_by("-created_at", "-pk")
     return list(leads[skip : skip + limit])
 
 

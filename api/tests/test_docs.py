@@ -93,7 +93,7 @@ def test_openapi_declares_bearer_auth_and_json_errors(openapi):
         "created_at",
         "updated_at",
     ]
-    assert set(spec_fields) | {"enquiry_id"} == set(lead_out)
+    assert set(spec_fields) | {"enquiry_id", "program_id"} == set(lead_out)
 
 
 def test_docs_page_loads_only_local_assets(db):

@@ -1,4 +1,4 @@
-"""The dashboard's population: leads created in a date range, narrowed by center, source and counselor."""
+"""The dashboard's population: leads created in a date range, narrowed by center, source, program and counselor."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import Center, Role, User
-from leads.models import Lead, LeadSource
+from leads.models import Lead, LeadSource, Program
 
 # The dates the dashboard accepts (leads/params.py, as every screen): a range bound outside them
 # (year 1, year 9999) would overflow the time-zone arithmetic, mid-response for a CSV.
@@ -28,6 +28,8 @@ class Filters:
     counselor: User | None = None
     centers: list[Center] = field(default_factory=list)  # the user's centers (the filter's choices)
     errors: list[str] = field(default_factory=list)
+    program: Program | None = None
+    programs: list[Program] = field(default_factory=list)  # the program filter's choices
 
     @property
     def tz(self):
@@ -88,7 +90,15 @@ class Filters:
             counselor = User.objects.in_centers(centers).filter(pk=counselor_id).first() if counselor_id else None
             if counselor is None:
                 errors.append("Unknown counselor: showing everyone.")
-        return cls(start, end, center, source, counselor, centers, errors)
+        # Programs of the chosen center (or of all the user's): another center's is "unknown".
+        programs = list(Program.objects.filter(center__in=[center] if center else centers).select_related("center"))
+        program = None
+        if query.get("program"):
+            program_id = clean_id(query.get("program"))
+            program = next((p for p in programs if p.pk == program_id), None)
+            if program is None:
+                errors.append("Unknown program: showing every program.")
+        return cls(start, end, center, source, counselor, centers, errors, program, programs)
 
     def leads(self, user: User, *, created: bool = True) -> QuerySet:
         queryset = Lead.objects.for_user(user)
@@ -100,6 +110,8 @@ class Filters:
             queryset = queryset.filter(source=self.source)
         if self.counselor is not None:
             queryset = queryset.filter(assigned_to=self.counselor)
+        if self.program is not None:
+            queryset = queryset.filter(program=self.program)
         return queryset
 
     def query(self, **extra) -> str:
@@ -114,6 +126,8 @@ class Filters:
             params["source"] = self.source
         if self.counselor:
             params["counselor"] = self.counselor.pk
+        if self.program:
+            params["program"] = self.program.pk
         params.update({k: v for k, v in extra.items() if v not in (None, "")})
         return urlencode(params)
 
@@ -126,6 +140,8 @@ class Filters:
             params["source"] = self.source
         if self.counselor:
             params["assigned_to"] = self.counselor.pk
+        if self.program:
+            params["program"] = self.program.pk
         params.update({k: v for k, v in extra.items() if v not in (None, "")})
         return urlencode(params)
 

@@ -25,7 +25,7 @@ DEFINITION = (
 
 
 def follow_up_queryset(user: User, filters: Filters) -> QuerySet:
-    """Follow-ups scheduled in the range, of leads of the chosen center and source (any creation date).
+    """Follow-ups scheduled in the range, of leads of the chosen center, source and program (any creation date).
 
     Filtered through the join to the lead (not `lead__in`, which would hash every lead of the center).
     "Counselor" means the follow-up's assignee here, applied by the callers.
@@ -37,6 +37,8 @@ def follow_up_queryset(user: User, filters: Filters) -> QuerySet:
         queryset = queryset.filter(lead__center=filters.center)
     if filters.source:
         queryset = queryset.filter(lead__source=filters.source)
+    if filters.program is not None:
+        queryset = queryset.filter(lead__program=filters.program)
     return queryset
 
 

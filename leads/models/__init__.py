@@ -12,7 +12,7 @@ from leads.lifecycle import (
     Move,
     ParentExpectation,
 )
-from leads.models.enrollment import Batch, Enrollment, Weekday
+from leads.models.enrollment import Batch, Enrollment, Program, Weekday
 from leads.models.expectation import ExpectationChoice
 from leads.models.family import Child, FamilyLink, Gender, Parent
 from leads.models.follow_up import FollowUp
@@ -47,5 +47,6 @@ __all__ = [
     "Move",
     "Parent",
     "ParentExpectation",
+    "Program",
     "Weekday",
 ]

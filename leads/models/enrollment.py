@@ -37,8 +37,28 @@ class Weekday(models.IntegerChoices):
     SUNDAY = 6, "Sunday"
 
 
+class Program(models.Model):
+    """What a center teaches (Gym, Music, Swim): its batches run it, an enquiry may ask for it."""
+
+    center = models.ForeignKey("accounts.Center", on_delete=models.PROTECT, related_name="programs")
+    name = models.CharField(max_length=80)
+    is_active = models.BooleanField(default=True, help_text="Inactive programs are not offered to new enquiries.")
+
+    objects = FamilyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["center", "name"]
+        constraints = [models.UniqueConstraint(fields=["center", "name"], name="program_name_unique_per_center")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Batch(models.Model):
     center = models.ForeignKey("accounts.Center", on_delete=models.PROTECT, related_name="batches")
+    # Nullable so that a batch made before programs existed (or by code that does not know them)
+    # still saves; migration 0004 gave every existing batch its center's default program.
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="batches", null=True, blank=True)
     name = models.CharField(max_length=120)
     weekday = models.PositiveSmallIntegerField(choices=Weekday)
     start_time = models.TimeField()
@@ -110,6 +130,8 @@ class Batch(models.Model):
     def clean(self) -> None:
         if self.trainer_id and self.center_id and not self.trainer.works_in(self.center_id):
             raise ValidationError({"trainer": "This trainer does not work in the batch's center."})
+        if self.program_id and self.center_id and self.program.center_id != self.center_id:
+            raise ValidationError({"program": "This program belongs to another center."})
         if self.min_age_months > self.max_age_months:
             raise ValidationError({"max_age_months": "The maximum age must not be below the minimum age."})
 

@@ -46,7 +46,7 @@ from leads.lifecycle import (
     plan_move,
     require_permission,
 )
-from leads.models.enrollment import Batch, Enrollment
+from leads.models.enrollment import Batch, Enrollment, Program
 from leads.models.expectation import check_expectations
 from leads.models.family import Child, FamilyLink, Gender, Parent, approximate_dob, find_family
 from leads.models.follow_up import FollowUp
@@ -113,6 +113,17 @@ class EnquiryCounter(models.Model):
         return format_enquiry_id(center.code, counter.last_number)
 
 
+def program_problem(program: Program | None, center: Center) -> str | None:
+    """Why an enquiry of `center` cannot ask for `program` (None when it can, or when none is given)."""
+    if program is None:
+        return None
+    if program.center_id != center.pk:
+        return "This program belongs to another center."
+    if not program.is_active:
+        return "This program is no longer offered."
+    return None
+
+
 def format_enquiry_id(code: str, number: int) -> str:
     return f"{code}{number:04d}"  # TLGC0001 … TLGC9999, then TLGC10000
 
@@ -160,6 +171,8 @@ class Lead(models.Model):
     enquiry_id = models.CharField(max_length=16, unique=True, editable=False)
     status = models.CharField(max_length=24, choices=LeadStatus, default=S.ENQUIRY_RECEIVED, editable=False)
     source = models.CharField(max_length=16, choices=LeadSource, default=LeadSource.WALK_IN)
+    # The program the parent asked about; empty on leads recorded before programs existed.
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, null=True, blank=True, related_name="leads")
     school = models.CharField(max_length=160, blank=True)
     preferred_schedule = models.CharField(max_length=160, blank=True)
     parent_expectations = models.JSONField(default=list, blank=True)
@@ -303,6 +316,7 @@ class Lead(models.Model):
         parent_expectations: list[str] | None = None,
         remarks: str = "",
         assigned_to: User | None = None,
+        program: Program | None = None,
         by: User,
     ) -> Lead:
         """Record a new enquiry, reusing the family when the phone (and the child) are known.
@@ -333,6 +347,8 @@ class Lead(models.Model):
             errors["assigned_to"] = ["Assign the lead to a counselor or admin of this center."]
         dob, dob_is_approximate, age_errors = _dob_or_age(child, timezone.localdate(timezone=center.tzinfo))
         errors.update(age_errors)
+        if problem := program_problem(program, center):
+            errors["program"] = [problem]
         new_child = Child(
             center=center,
             first_name=(child.get("first_name") or "").strip(),
@@ -413,6 +429,7 @@ class Lead(models.Model):
                 enquiry_id=enquiry_id,
                 status=S.ENQUIRY_RECEIVED,
                 source=source,
+                program=program,
                 school=new_child.school,
                 preferred_schedule=(preferred_schedule or "").strip(),
                 parent_expectations=expectations,
@@ -811,7 +828,15 @@ class Lead(models.Model):
     def update_details(self, *, by: User, **fields: Any) -> None:
         """Edit source, assignee or remarks (never the status): the legacy PATCH and admin edits."""
         require_permission(by, Action.MANAGE_LEAD, self.center_id)
-        allowed = {"source", "assigned_to", "discovery_notes", "school", "preferred_schedule", "parent_expectations"}
+        allowed = {
+            "source",
+            "assigned_to",
+            "discovery_notes",
+            "school",
+            "preferred_schedule",
+            "parent_expectations",
+            "program",
+        }
         unknown = set(fields) - allowed
         if unknown:
             raise ValidationError({name: "This field cannot be changed here." for name in unknown})
@@ -823,6 +848,8 @@ class Lead(models.Model):
             )
             if problems:
                 raise ValidationError({"parent_expectations": problems})
+        if "program" in fields and (problem := program_problem(fields["program"], self.center)):
+            raise ValidationError({"program": problem})
         assignee = fields.get("assigned_to")
         if assignee is not None and not _works_as_staff(assignee, self.center):
             raise ValidationError({"assigned_to": "Assign the lead to a counselor or admin of this center."})

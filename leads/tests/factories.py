@@ -6,7 +6,7 @@ import factory
 from django.utils import timezone
 
 from accounts.models import Center, Role, User
-from leads.models import Batch, Enrollment, ExpectationChoice, IntroVisit, Lead, LeadSource
+from leads.models import Batch, Enrollment, ExpectationChoice, IntroVisit, Lead, LeadSource, Program
 
 
 class CenterFactory(factory.django.DjangoModelFactory):
@@ -46,11 +46,21 @@ class UserFactory(factory.django.DjangoModelFactory):
             self.add_to_center(center)
 
 
+class ProgramFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Program
+        django_get_or_create = ("center", "name")
+
+    center = factory.SubFactory(CenterFactory)
+    name = "Gym"
+
+
 class BatchFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Batch
 
     center = factory.SubFactory(CenterFactory)
+    program = factory.SubFactory(ProgramFactory, center=factory.SelfAttribute("..center"))
     name = factory.Sequence(lambda n: f"Pre-K Gym {n}")
     weekday = 2
     start_time = datetime.time(16, 0)

@@ -26,7 +26,7 @@ from accounts.models import Action, Role, User, mark_centers
 from leads.access import require_action
 from leads.centers import current_center, user_centers
 from leads.forms import EnquiryForm
-from leads.models import Child, ExpectationChoice, Lead, LifecycleError, Parent
+from leads.models import Child, ExpectationChoice, Lead, LifecycleError, Parent, Program
 from leads.models.lead import DuplicateEnquiry
 from leads.phones import normalize_phone
 
@@ -59,6 +59,10 @@ def _expectation_choices(centers: list) -> list[tuple[str, str]]:
     return list(dict(rows.values_list("code", "label")).items())
 
 
+def _programs(centers) -> list[Program]:
+    return list(Program.objects.filter(center__in=centers, is_active=True).select_related("center"))
+
+
 def _build_form(request: HttpRequest, data=None) -> EnquiryForm:
     centers = user_centers(request)
     center = current_center(request)
@@ -69,6 +73,7 @@ def _build_form(request: HttpRequest, data=None) -> EnquiryForm:
         current_center=center,
         expectation_choices=_expectation_choices([center] if center else centers),
         initial={"submission": uuid.uuid4().hex},
+        programs=_programs([center] if center else centers),
     )
     validate_url = reverse("leads:enquiry_validate")
     for name, field in form.fields.items():

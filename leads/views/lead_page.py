@@ -46,7 +46,9 @@ from leads.models import (
 
 #: What the lead page's "Complete" offers (postponing is its own form).
 COMPLETE_OUTCOMES = [FollowUpOutcome.ENROLLED, FollowUpOutcome.SCHEDULED_IV, FollowUpOutcome.LOST]
-LEAD_QUERYSET = Lead.objects.select_related("center", "child", "assigned_to", "enrollment", "enrollment__batch")
+LEAD_QUERYSET = Lead.objects.select_related(
+    "center", "child", "assigned_to", "enrollment", "enrollment__batch", "program"
+)
 
 
 class Stale(Exception):

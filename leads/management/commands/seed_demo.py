@@ -1,4 +1,4 @@
-"""Demo data: two centers, their staff and batches, ~150 leads each; `--leads N` adds N more fast."""
+"""Demo data: two centers, their staff, programs and batches, ~150 leads each; `--leads N` adds N more fast."""
 
 import datetime
 import time
@@ -9,7 +9,7 @@ from tqdm import tqdm
 
 from accounts.models import Center, Role, User
 from leads.demo import bulk_leads
-from leads.models import Batch, ExpectationChoice, Lead
+from leads.models import Batch, ExpectationChoice, Lead, Program
 
 PASSWORD = "demo-pass-123"
 CENTERS = [
@@ -22,11 +22,14 @@ STAFF = [
     ("counselor2", Role.COUNSELOR, "Rahul", "Bhatia"),
     ("trainer", Role.TRAINER, "Vikram", "Rao"),
 ]
+#: Each center's programs and their batches: (batch, weekday, start, min months, max months, program).
 BATCHES = [
-    ("Bugs (18-30 months)", 0, datetime.time(10, 0), 18, 30),
-    ("Birds (2.5-4 years)", 2, datetime.time(16, 0), 30, 48),
-    ("Pre-K Gym (3-5 years)", 4, datetime.time(16, 30), 36, 60),
-    ("Grade School Gym (6-12 years)", 5, datetime.time(11, 0), 72, 144),
+    ("Bugs (18-30 months)", 0, datetime.time(10, 0), 18, 30, "Gym"),
+    ("Birds (2.5-4 years)", 2, datetime.time(16, 0), 30, 48, "Gym"),
+    ("Pre-K Gym (3-5 years)", 4, datetime.time(16, 30), 36, 60, "Gym"),
+    ("Grade School Gym (6-12 years)", 5, datetime.time(11, 0), 72, 144, "Gym"),
+    ("Music Makers (3-5 years)", 3, datetime.time(17, 0), 36, 60, "Music"),
+    ("Little Swimmers (4-8 years)", 6, datetime.time(9, 30), 48, 96, "Swim"),
 ]
 
 
@@ -47,11 +50,13 @@ class Command(BaseCommand):
             centers.append(obj)
             prefix = code.lower()
             staff = {key: self._user(f"{prefix}_{key}", role, first, last, obj) for key, role, first, last in STAFF}
-            for bname, weekday, start, lo, hi in BATCHES:
-                Batch.objects.get_or_create(
+            for bname, weekday, start, lo, hi, program_name in BATCHES:
+                program, _ = Program.objects.get_or_create(center=obj, name=program_name)
+                batch, _ = Batch.objects.get_or_create(
                     center=obj,
                     name=bname,
                     defaults={
+                        "program": program,
                         "weekday": weekday,
                         "start_time": start,
                         "min_age_months": lo,
@@ -60,6 +65,8 @@ class Command(BaseCommand):
                         "trainer": staff["trainer"],
                     },
                 )
+                if batch.program_id is None:  # a batch seeded before programs existed
+                    Batch.objects.filter(pk=batch.pk).update(program=program)
             if not Lead.objects.filter(center=obj).exists():
                 counselors = [staff["counselor"], staff["counselor2"]]
                 bulk_leads(obj, per_center, by=staff["counselor"], assignees=counselors, seed=sum(map(ord, code)))
