@@ -647,6 +647,7 @@ class Lead(models.Model):
         visit = IntroVisit.objects.filter(lead=self).awaiting_outcome().select_related("batch").last()
         if visit is None:
             raise LifecycleError("This lead has no intro visit waiting for an outcome.")
+        visit.lead = self  # the verb's transition then updates this very instance
         return visit
 
 
