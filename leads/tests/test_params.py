@@ -11,7 +11,7 @@ from django.utils import timezone
 from crm.converters import MAX_ID
 from insights.models import MessageTemplate, Notification
 from leads import params
-from leads.tests.factories import make_lead
+from leads.tests.factories import make_lead, started
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -165,6 +165,7 @@ def test_a_trainer_note_with_a_nul_byte_is_refused_beside_the_card(client, c):
     visit = lead.schedule_intro_visit(
         scheduled_at=timezone.now() + datetime.timedelta(hours=1), batch=c.batch, trainer=c.trainer, by=c.counselor
     )
+    started(visit)
     client.force_login(c.trainer)
     url = f"/trainer/visits/{visit.pk}/outcome/"
     response = client.post(url, {"outcome": "INTERESTED_ENROLL_LATER", "notes": "Loved\x00it"})
