@@ -127,6 +127,7 @@ def test_record_outcome_only_for_roles_with_the_right(client, c, lead):
     visit = lead.schedule_intro_visit(
         scheduled_at=timezone.now() + datetime.timedelta(days=1), batch=c.batch, by=c.counselor
     )
+    started(visit)  # under way: the form is offered to the roles that may record (not before)
     outcome_url = reverse("leads:visit_outcome", args=[lead.pk, visit.pk])
     client.force_login(c.counselor)
     html = client.get(page_url(lead)).content.decode()

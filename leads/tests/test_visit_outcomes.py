@@ -107,6 +107,17 @@ def test_door_lead_page(client, c):
     nothing_recorded(lead, visit)
 
 
+def test_lead_page_offers_no_outcome_form_before_the_start(client, c):
+    lead, visit = booked(c)
+    client.force_login(c.admin)
+    html = client.get(reverse("leads:lead_detail", args=[lead.pk])).content.decode()
+    assert f'name="visit{visit.pk}-outcome"' not in html
+    assert "its outcome can be recorded once it has started" in html
+    started(visit)
+    html = client.get(reverse("leads:lead_detail", args=[lead.pk])).content.decode()
+    assert f'name="visit{visit.pk}-outcome"' in html
+
+
 @pytest.mark.parametrize("to", [S.IV_COMPLETED, S.IV_NO_SHOW])
 def test_door_board_move(client, c, to):
     lead, visit = booked(c)

@@ -242,6 +242,12 @@ def _task_forms(page: Page, bound: dict) -> dict:
         # Everyone sees the coming visit; only roles that may record its outcome get the form.
         prefix = f"visit{visit.pk}"
         form = (bound.get(prefix) or forms.OutcomeForm(prefix=prefix)) if may_record else None
+        # Before the visit has started the verb refuses an outcome: the page says when instead
+        # (a refused post still shows its bound form with the verb's sentence).
+        if form is not None and prefix not in bound and not visit.has_started(page.now):
+            form = None
+            tasks["visits"].append({"visit": visit, "form": None, "open": False, "not_started": True})
+            continue
         tasks["visits"].append({"visit": visit, "form": form, "open": prefix in bound})
     if user.may(Action.MANAGE_FOLLOW_UP) and page.lead.is_open:
         for follow_up in page.pending_follow_ups:
