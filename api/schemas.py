@@ -183,8 +183,23 @@ class DiscoveryIn(Schema):
 
 
 class StatusIn(Schema):
+    """The wanted status, and what the verb that reaches it needs (PATCH /leads/{id}/status)."""
+
     status: LeadStatus
-    notes: Text(4000) = Field("", description="Appended to discovery_notes; the reason when closing.")
+    notes: Text(4000) = Field("", description="Appended to discovery_notes; the reason when closing without `reason`.")
+    # CLOSED_LOST
+    reason: Text(500) = Field("", description="CLOSED_LOST: why (defaults to `notes`).")
+    category: ClosedReason | None = Field(None, description="CLOSED_LOST: the reason's category.")
+    # CONVERTED
+    enrollment_id: Id | None = Field(None, description="CONVERTED: the enrollment of this child (POST /enrollments).")
+    # IV_SCHEDULED
+    scheduled_at: Moment | None = Field(None, description="IV_SCHEDULED: the visit's time (center time when naive).")
+    batch_id: Id | None = Field(None, description="IV_SCHEDULED: the batch the child will try.")
+    trainer_user_id: Id | None = Field(None, description="IV_SCHEDULED: defaults to the batch's trainer.")
+    # FOLLOW_UP_PENDING from IV_SCHEDULED (the visit's outcome)
+    outcome: IVOutcome | None = Field(
+        None, description="FOLLOW_UP_PENDING from IV_SCHEDULED: INTERESTED_ENROLL_LATER or NOT_INTERESTED."
+    )
 
 
 class LeadUpdateIn(Schema):

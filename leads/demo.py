@@ -431,6 +431,7 @@ def _write_chunk(
                     Move.RECORD_NOT_INTERESTED: IVOutcome.NOT_INTERESTED,
                     Move.RECORD_NO_SHOW: IVOutcome.NO_SHOW,
                 }[move]
+                visit.outcome_recorded_at = at  # the trainer's correction window closed long ago
                 if visit.outcome != IVOutcome.NO_SHOW:
                     visit.attended_at = min(visit.scheduled_at + datetime.timedelta(minutes=5), now)
                 visit.outcome_notes = rng.choice(["Loved the bars and trampoline", "Settled in after 10 minutes", ""])

@@ -31,10 +31,12 @@ from api.schemas import (
     LeadUpdateIn,
     StatusIn,
     Text,
+    aware,
 )
 from leads import params
 from leads.access import get_lead_for_user, require_action
 from leads.filters import LeadFilter
+from leads.lifecycle import plan_move
 from leads.models import FollowUp, Lead, LeadSource, LeadStatus, LifecycleError
 from leads.summary import with_summary
 
@@ -222,40 +224,74 @@ def _appended(lead: Lead, notes: str) -> str:
     return f"{lead.discovery_notes}\n{notes}".strip() if notes else lead.discovery_notes
 
 
-#: Statuses reached only through a call that carries more data than a status and a note.
-_NEEDS_DATA = {
-    LeadStatus.ENQUIRY_RECEIVED: "A lead never moves back to a new enquiry.",
-    LeadStatus.IV_SCHEDULED: "Schedule the visit with POST /api/v1/leads/{id}/intro-visit.",
-    LeadStatus.IV_COMPLETED: "Record the visit's outcome with PATCH /api/v1/intro-visits/{id}.",
-    LeadStatus.IV_NO_SHOW: "Record the visit's outcome with PATCH /api/v1/intro-visits/{id}.",
-    LeadStatus.CONVERTED: "Convert with POST /api/v1/leads/{id}/convert (the batch and first class date).",
+#: What each verb needs beyond a status and a note, as the body's fields: the move it makes
+#: (`plan_move`'s kind) -> [(field, the sentence when it is missing)]. "{id}" is the lead's id.
+_NEEDS = {
+    "schedule": [
+        (
+            "scheduled_at",
+            "Send scheduled_at and batch_id to schedule the visit (or POST /api/v1/leads/{id}/intro-visit).",
+        ),
+        ("batch_id", "Send scheduled_at and batch_id to schedule the visit (or POST /api/v1/leads/{id}/intro-visit)."),
+    ],
+    "convert": [
+        (
+            "enrollment_id",
+            "Send the enrollment_id of POST /api/v1/enrollments, or convert with POST /api/v1/leads/{id}/convert "
+            "(the batch and first class date).",
+        )
+    ],
+    "close": [("reason", "Say why the lead is closed: send reason (or notes).")],
+    "visit_outcome": [
+        (
+            "outcome",
+            "Send the visit's outcome (INTERESTED_ENROLL_LATER or NOT_INTERESTED), or record it with "
+            "PATCH /api/v1/intro-visits/{visit_id}.",
+        )
+    ],
 }
 
 
 @router.patch("/leads/{lead_id}/status", response=responses({200: LeadOut}), summary="Move a lead's status")
 def update_status(request: HttpRequest, lead_id: int, payload: StatusIn):
-    """Moves the lead only where the lifecycle allows, through the same verbs as the web app:
-    DISCOVERY_COMPLETED (discovery), FOLLOW_UP_PENDING (a follow-up due today; reopens a closed
-    lead), CLOSED_LOST (`notes` is the reason). `notes` are appended to discovery_notes.
-    Other statuses need their own call (422 says which); a refused move is a 409."""
+    """Moves the lead through the verb that reaches the status (the board's dispatcher,
+    `Lead.move_to`), when the body carries what the verb needs: DISCOVERY_COMPLETED; IV_SCHEDULED
+    with `scheduled_at` and `batch_id`; IV_COMPLETED / IV_NO_SHOW (the scheduled visit's outcome,
+    once it has started); FOLLOW_UP_PENDING (a follow-up due today; from IV_SCHEDULED with the
+    visit's `outcome`; reopens a closed lead); CONVERTED with `enrollment_id`; CLOSED_LOST with
+    `reason` (or `notes`). A missing field is a 422 naming it and the endpoint to use instead; a
+    move the lifecycle refuses is a 409. `notes` are appended to discovery_notes."""
     user = request.auth
     lead = get_lead_for_user(user, path_id(lead_id, "lead"), action=Action.MANAGE_LEAD)
     target = payload.status
-    if target in _NEEDS_DATA:
-        raise invalid("status", _NEEDS_DATA[target])
-    if target == LeadStatus.CLOSED_LOST and not payload.notes.strip():
-        raise invalid("notes", "Say why the lead is closed.")
+    if target == LeadStatus.CONVERTED and payload.enrollment_id is not None:
+        enrollment = references.enrollment(user, payload.enrollment_id)
+        if lead.enrollment_id == enrollment.pk:
+            return lead  # POST /enrollments converted it already: this confirms it
+    planned = plan_move(lead.status, target, allow_same=True)  # 409 with the rule's sentence
+    reason = payload.reason.strip() or payload.notes.strip()
+    sent = {
+        "scheduled_at": payload.scheduled_at,
+        "batch_id": payload.batch_id,
+        "enrollment_id": payload.enrollment_id,
+        "reason": reason,
+        "outcome": payload.outcome,
+    }
+    for field, sentence in _NEEDS.get(planned.kind, []):
+        if not sent[field]:
+            raise invalid(field, sentence.replace("{id}", str(lead.pk)).replace("{visit_id}", _visit_id(lead)))
+    data = _verb_data(user, lead, payload, planned.kind)
     with transaction.atomic():
-        with renamed({"reason": "notes"}):
-            lead.move_to(
-                target,
-                by=user,
-                allow_same=True,
-                notes=_appended(lead, payload.notes) if target == LeadStatus.DISCOVERY_COMPLETED else payload.notes,
-                reason=payload.notes,
-                scheduled_date=timezone.localdate(timezone=lead.center.tzinfo),
-                follow_up_date=timezone.localdate(timezone=lead.center.tzinfo),
-            )
+        lead.move_to(
+            target,
+            by=user,
+            allow_same=True,
+            notes=_appended(lead, payload.notes) if target == LeadStatus.DISCOVERY_COMPLETED else payload.notes,
+            reason=reason,
+            scheduled_date=timezone.localdate(timezone=lead.center.tzinfo),
+            follow_up_date=timezone.localdate(timezone=lead.center.tzinfo),
+            **data,
+        )
         if target != LeadStatus.DISCOVERY_COMPLETED and payload.notes.strip():
             lead.update_details(discovery_notes=_appended(lead, payload.notes), by=user)
         if lead.status != target:
@@ -263,6 +299,28 @@ def update_status(request: HttpRequest, lead_id: int, payload: StatusIn):
             # the move and roll back, so the call never half-happens.
             raise LifecycleError(_kept_status_sentence(lead, target))
     return lead
+
+
+def _verb_data(user, lead: Lead, payload: StatusIn, kind: str) -> dict:
+    """The body's ids as the objects the verb takes (each looked up in the caller's centers)."""
+    if kind == "schedule":
+        return {
+            "scheduled_at": aware(payload.scheduled_at, lead.center),
+            "batch": references.batch(user, payload.batch_id),
+            "trainer": references.staff(user, payload.trainer_user_id, "trainer_user_id"),
+        }
+    if kind == "convert":
+        return {"enrollment": references.enrollment(user, payload.enrollment_id)}
+    if kind == "close":
+        return {"category": payload.category} if payload.category else {}
+    if kind == "visit_outcome":
+        return {"outcome": payload.outcome}
+    return {}
+
+
+def _visit_id(lead: Lead) -> str:
+    visit = lead.intro_visits.filter(outcome__isnull=True, cancelled_at__isnull=True).last()
+    return str(visit.pk) if visit else "{id}"
 
 
 def _kept_status_sentence(lead: Lead, target: str) -> str:

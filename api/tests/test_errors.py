@@ -154,8 +154,8 @@ def test_status_discovery_appends_notes(c, lead, api_as):
 
 def test_status_that_needs_its_own_call_is_a_422_naming_it(c, lead, api_as):
     response = api_as(c.counselor).patch(f"/leads/{lead.pk}/status", {"status": "CONVERTED"})
-    assert locs(response) == [["body", "status"]]
-    assert "convert" in response.json()["detail"][0]["msg"]
+    assert locs(response) == [["body", "enrollment_id"]]
+    assert f"POST /api/v1/leads/{lead.pk}/convert" in response.json()["detail"][0]["msg"]
 
 
 def test_status_the_lifecycle_would_not_reach_is_a_409_and_writes_nothing(c, lead, api_as):
@@ -172,7 +172,7 @@ def test_status_the_lifecycle_would_not_reach_is_a_409_and_writes_nothing(c, lea
 
 def test_status_closed_needs_notes_as_the_reason(c, lead, api_as):
     api = api_as(c.counselor)
-    assert locs(api.patch(f"/leads/{lead.pk}/status", {"status": "CLOSED_LOST"})) == [["body", "notes"]]
+    assert locs(api.patch(f"/leads/{lead.pk}/status", {"status": "CLOSED_LOST"})) == [["body", "reason"]]
     response = api.patch(f"/leads/{lead.pk}/status", {"status": "CLOSED_LOST", "notes": "Price"})
     body = response.json()
     assert (body["status"], body["closed_reason"], body["discovery_notes"]) == ("CLOSED_LOST", "Price", "Price")

@@ -877,7 +877,7 @@ class Lead(models.Model):
 
         `data` carries what the verb needs, named as in its form (leads/forms.py):
         scheduled_at/batch/trainer (schedule), scheduled_date/assigned_to (follow-up), follow_up_date
-        (reopen), outcome/follow_up_date (visit outcome), batch/start_date/plan (convert),
+        (reopen), outcome/follow_up_date (visit outcome), batch/start_date/plan or enrollment (convert),
         reason/category (close), notes (any).
         """
         planned = plan_move(self.status, to, allow_same=allow_same)
@@ -906,6 +906,8 @@ class Lead(models.Model):
                 )
             elif kind == "reopen":
                 self.reopen(follow_up_date=data.get("follow_up_date"), note=notes, by=by)
+            elif kind == "convert" and data.get("enrollment") is not None:
+                self.convert(enrollment=data["enrollment"], note=notes, by=by)  # an enrollment made before
             elif kind == "convert":
                 self.enroll_and_convert(
                     batch=data.get("batch"), start_date=data.get("start_date"), plan=data.get("plan", ""), by=by
@@ -917,6 +919,7 @@ class Lead(models.Model):
         visit = IntroVisit.objects.filter(lead=self).awaiting_outcome().select_related("batch").last()
         if visit is None:
             raise LifecycleError("This lead has no intro visit waiting for an outcome.")
+        visit.lead = self  # the verb's transition then updates this very instance
         return visit
 
 

@@ -120,6 +120,7 @@ def test_converted_lead_offers_nothing_but_notes(client, c, lead):
 
 def test_record_outcome_only_for_roles_with_the_right(client, c, lead):
     visit = lead.schedule_intro_visit(scheduled_at=next_session(c.batch), batch=c.batch, by=c.counselor)
+    started(visit)  # under way: the form is offered to the roles that may record (not before)
     outcome_url = reverse("leads:visit_outcome", args=[lead.pk, visit.pk])
     client.force_login(c.counselor)
     html = client.get(page_url(lead)).content.decode()

@@ -166,6 +166,7 @@ def test_a_trainer_note_with_a_nul_byte_is_refused_beside_the_card(client, c):
     visit = started(
         lead.schedule_intro_visit(scheduled_at=next_session(c.batch), batch=c.batch, trainer=c.trainer, by=c.counselor)
     )
+    started(visit)
     client.force_login(c.trainer)
     url = f"/trainer/visits/{visit.pk}/outcome/"
     response = client.post(url, {"outcome": "INTERESTED_ENROLL_LATER", "notes": "Loved\x00it"})

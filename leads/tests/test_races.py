@@ -56,7 +56,7 @@ from leads.models import (
     LifecycleError,
     Parent,
 )
-from leads.tests.factories import BatchFactory, CenterFactory, UserFactory, make_lead, next_phone, next_session
+from leads.tests.factories import BatchFactory, CenterFactory, UserFactory, make_lead, next_phone, next_session, started
 
 pytestmark = [
     pytest.mark.postgres,
@@ -203,7 +203,8 @@ def template(state: str, c) -> Lead:
     """One TLGC lead brought to `state` through the verbs."""
     lead = make_lead(c.center, c.counselor)
     if state in ("V", "C"):
-        lead.schedule_intro_visit(scheduled_at=next_session(c.batch), batch=c.batch, by=c.admin)
+        visit = lead.schedule_intro_visit(scheduled_at=next_session(c.batch), batch=c.batch, by=c.admin)
+        started(visit)  # under way: its outcome may be recorded
     lead.add_follow_up(scheduled_date=timezone.localdate(timezone=c.center.tzinfo), by=c.admin)
     if state == "C":
         lead.close(reason="Fees", by=c.admin)

@@ -308,7 +308,12 @@ def _task_forms(page: Page, bound: dict) -> dict:
         # Everyone sees the coming visit; only roles that may record its outcome get the form.
         prefix = f"visit{visit.pk}"
         form = (bound.get(prefix) or forms.OutcomeForm(prefix=prefix)) if may_record else None
-        task = {"visit": visit, "form": form, "open": prefix if prefix in bound else None}
+        # Before the visit has started the verb refuses an outcome: the page says when instead
+        # (a refused post still shows its bound form with the verb's sentence).
+        not_started = form is not None and prefix not in bound and not visit.has_started(page.now)
+        if not_started:
+            form = None
+        task = {"visit": visit, "form": form, "open": prefix if prefix in bound else None, "not_started": not_started}
         if may_move_visits:
             for name, form_class in VISIT_FORMS.items():
                 task_prefix = f"visit{visit.pk}-{name}"
