@@ -200,9 +200,8 @@ SMS_API_TOKEN = env("SMS_API_TOKEN", default="")
 # Intro visits: an outcome (and attendance) can be recorded from this many minutes before the
 # visit's start; a recorded outcome can be corrected by its trainer for this many minutes after
 # (center admins and super admins may correct it at any time).
-# Plain settings (not read from the environment: a center's rule, not a deployment's).
-INTRO_VISIT_OUTCOME_GRACE_MINUTES = 30
-INTRO_VISIT_CORRECTION_MINUTES = 10
+INTRO_VISIT_OUTCOME_GRACE_MINUTES = env.int("INTRO_VISIT_OUTCOME_GRACE_MINUTES", default=30)
+INTRO_VISIT_CORRECTION_MINUTES = env.int("INTRO_VISIT_CORRECTION_MINUTES", default=10)
 
 # Phone numbers without a country code are read in this region (E.164 is what we store).
 PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION")

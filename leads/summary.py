@@ -16,22 +16,16 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from leads.models import FamilyLink, FollowUp, FollowUpStatus, IntroVisit
 
 
-def follow_up_due_field() -> str:
-    """The FollowUp field that says when it is due: `scheduled_date` (a date, or a date-time once
-    follow-ups carry a time of day) or `scheduled_at`. Every summary reads it through here."""
-    names = {field.name for field in FollowUp._meta.concrete_fields}
-    return "scheduled_at" if "scheduled_at" in names else "scheduled_date"
-
-
 def with_summary(leads: QuerySet) -> QuerySet:
-    due = follow_up_due_field()
     primary = FamilyLink.objects.filter(child=OuterRef("child")).order_by("-is_primary", "pk")
-    follow_up = FollowUp.objects.filter(lead=OuterRef("pk"), status=FollowUpStatus.PENDING).order_by(due, "pk")
+    follow_up = FollowUp.objects.filter(lead=OuterRef("pk"), status=FollowUpStatus.PENDING).order_by(
+        "scheduled_date", "pk"
+    )
     visit = IntroVisit.objects.filter(lead=OuterRef("pk"), outcome__isnull=False).order_by("-scheduled_at", "-pk")
     return leads.select_related("center", "child", "assigned_to", "program").annotate(
         parent_name=Subquery(primary.values("parent__name")[:1]),
         parent_phone=Subquery(primary.values("parent__phone")[:1]),
         parent_email=Subquery(primary.values("parent__email")[:1]),
-        next_follow_up=Subquery(follow_up.values(due)[:1]),
+        next_follow_up=Subquery(follow_up.values("scheduled_date")[:1]),
         last_visit_outcome=Subquery(visit.values("outcome")[:1]),
     )

@@ -7,7 +7,6 @@ import datetime
 import pytest
 
 from leads.models import ClosedReason, FollowUp, Lead, LeadSource, LeadStatus
-from leads.summary import follow_up_due_field
 from leads.tests.factories import ProgramFactory, make_lead
 
 pytestmark = pytest.mark.django_db
@@ -27,6 +26,10 @@ def ids(response) -> list[int]:
 # -- LeadSummary ---------------------------------------------------------------------------------
 
 
+def at_local(c, *day) -> datetime.datetime:
+    return datetime.datetime(*day, 10, 30, tzinfo=c.center.tzinfo)
+
+
 def test_each_row_has_the_child_the_primary_parent_and_the_next_follow_up(c, api_as):
     lead = make_lead(
         c.center,
@@ -35,9 +38,8 @@ def test_each_row_has_the_child_the_primary_parent_and_the_next_follow_up(c, api
         parent={"name": "Anshu Goyal", "phone": "+919876543210", "email": ""},
         program=c.batch.program,
     )
-    due = follow_up_due_field()
-    FollowUp.objects.create(lead=lead, **{due: datetime.date(2026, 12, 24)})
-    FollowUp.objects.create(lead=lead, **{due: datetime.date(2026, 12, 20)})  # the earlier one is next
+    FollowUp.objects.create(lead=lead, scheduled_date=at_local(c, 2026, 12, 24))
+    FollowUp.objects.create(lead=lead, scheduled_date=at_local(c, 2026, 12, 20))  # the earlier one is next
     quiet = make_lead(c.center, c.counselor)
     rows = {row["id"]: row for row in api_as(c.counselor).get("/leads").json()}
     row = rows[lead.pk]
@@ -46,7 +48,7 @@ def test_each_row_has_the_child_the_primary_parent_and_the_next_follow_up(c, api
         "Anshu Goyal",
         "+919876543210",
     )
-    assert row["next_follow_up"].startswith("2026-12-20")
+    assert row["next_follow_up"].startswith("2026-12-20T10:30:00")  # in the center's clock
     assert (row["program_id"], row["program_name"]) == (c.batch.program.pk, "Gym")
     assert row["enquiry_id"] == lead.enquiry_id and row["status"] == "ENQUIRY_RECEIVED"  # LeadResponse fields too
     assert (rows[quiet.pk]["next_follow_up"], rows[quiet.pk]["program_id"]) == (None, None)
@@ -56,7 +58,7 @@ def test_each_row_has_the_child_the_primary_parent_and_the_next_follow_up(c, api
 def test_list_stays_in_a_constant_number_of_queries(c, api_as, django_assert_max_num_queries, n):
     for _ in range(n):
         lead = make_lead(c.center, c.counselor, program=c.batch.program)
-        FollowUp.objects.create(lead=lead, **{follow_up_due_field(): datetime.date(2026, 12, 20)})
+        FollowUp.objects.create(lead=lead, scheduled_date=at_local(c, 2026, 12, 20))
     api = api_as(c.counselor)
     api.get("/leads")  # warm up: first request imports and builds the routes
     with django_assert_max_num_queries(6):
