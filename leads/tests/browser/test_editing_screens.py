@@ -11,7 +11,7 @@ from leads.models import Lead, Parent
 from leads.tests.factories import make_lead
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = os.environ.get("SCREENSHOT_DIR")
+SHOTS = os.environ.get("SCREENSHOTS")
 
 
 def shot(page: Page, name: str) -> None:

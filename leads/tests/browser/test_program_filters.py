@@ -34,7 +34,7 @@ def music(c):
 
 @pytest.mark.parametrize("device", VIEWPORTS)
 def test_program_filter_on_the_list_and_the_board(browser: Browser, live_server, c, music, device, tmp_path):
-    shots = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
+    shots = Path(os.environ.get("SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(**VIEWPORTS[device])
     page = context.new_page()

@@ -1,8 +1,10 @@
 """In real Chromium: a counselor books an intro visit through the session picker, moves it, cancels it.
 
-Screenshots of the three steps at 1280x800 and on a 768x1024 touch tablet go to docs/screenshots/.
+Screenshots of the three steps at 1280x800 and on a 768x1024 touch tablet go to $SCREENSHOTS (when set,
+to look at them), else to the test's temporary directory.
 """
 
+import os
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,6 @@ from leads.tests.factories import make_lead, next_session, session_choice
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 SIZES = {"desktop": {"width": 1280, "height": 800}, "tablet": {"width": 768, "height": 1024}}
 
 
@@ -30,7 +31,10 @@ def no_sideways_scroll(page: Page) -> None:
 
 
 @pytest.mark.parametrize("size", list(SIZES))
-def test_counselor_books_moves_and_cancels_a_visit_through_the_session_picker(browser: Browser, live_server, c, size):
+def test_counselor_books_moves_and_cancels_a_visit_through_the_session_picker(
+    browser: Browser, live_server, c, size, tmp_path
+):
+    shots = Path(os.environ.get("SCREENSHOTS") or tmp_path)
     context = browser.new_context(viewport=SIZES[size], has_touch=size == "tablet")
     page = context.new_page()
     lead = make_lead(c.center, c.counselor)
@@ -49,7 +53,7 @@ def test_counselor_books_moves_and_cancels_a_visit_through_the_session_picker(br
         assert picker.bounding_box()["height"] >= 44
     picker.select_option(session_choice(c.batch))
     page.locator("#action-visit").scroll_into_view_if_needed()
-    page.screenshot(path=str(SHOTS / f"visit_schedule_{size}.png"), full_page=False)
+    page.screenshot(path=str(shots / f"visit_schedule_{size}.png"), full_page=False)
     no_sideways_scroll(page)
     page.get_by_role("button", name="Schedule visit").click()
     expect(page.locator(".notice-line")).to_have_text("Intro visit scheduled.")
@@ -62,7 +66,7 @@ def test_counselor_books_moves_and_cancels_a_visit_through_the_session_picker(br
     page.locator(f"#id_visit{visit.pk}-reschedule-session").select_option(session_choice(c.batch, 1))
     page.fill(f"#id_visit{visit.pk}-reschedule-notes", "Family away that week")
     task.scroll_into_view_if_needed()
-    page.screenshot(path=str(SHOTS / f"visit_reschedule_{size}.png"), full_page=False)
+    page.screenshot(path=str(shots / f"visit_reschedule_{size}.png"), full_page=False)
     no_sideways_scroll(page)
     task.get_by_role("button", name="Move the visit").click()
     expect(page.locator(".notice-line")).to_have_text("Intro visit moved.")
@@ -75,7 +79,7 @@ def test_counselor_books_moves_and_cancels_a_visit_through_the_session_picker(br
     task.locator(f"#cancel-visit-{visit.pk} summary").click()
     page.fill(f"#id_visit{visit.pk}-cancel-reason", "Child unwell this month")
     task.scroll_into_view_if_needed()
-    page.screenshot(path=str(SHOTS / f"visit_cancel_{size}.png"), full_page=False)
+    page.screenshot(path=str(shots / f"visit_cancel_{size}.png"), full_page=False)
     task.get_by_role("button", name="Cancel the visit").click()
     expect(page.locator(".notice-line")).to_have_text("Intro visit cancelled: a follow-up call is due.")
     expect(page.locator(".lead-meta .badge")).to_have_text("Follow-up pending")
