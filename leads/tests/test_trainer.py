@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from leads.models import IntroVisit, LeadStatus
+from leads.models import ExpectationChoice, IntroVisit, LeadStatus
 from leads.tests.factories import BatchFactory, UserFactory, make_lead, next_session, started
 
 S = LeadStatus
@@ -53,6 +53,20 @@ def test_trainer_sees_today_and_tomorrow_with_child_age_expectations_and_notes(c
     assert "Confidence building" in html and "Social skills" in html
     assert "Shy at first" in html
     assert "Attended" in html and "No-show" in html
+
+
+def test_the_card_shows_the_centers_own_expectation_labels_in_one_query(client, c, django_assert_max_num_queries):
+    ExpectationChoice.objects.create(center=c.center, code="water_safety", label="Safe in the water")
+    ExpectationChoice.objects.filter(center=c.center, code="confidence").update(label="Self-confidence")
+    for day in (0, 0, 1):
+        visit_on(c, day, expectations=["water_safety", "confidence"])
+    client.force_login(c.trainer)
+    client.get(TRAINER)
+    with django_assert_max_num_queries(8) as captured:
+        html = client.get(TRAINER).content.decode()
+    assert html.count("Safe in the water") == 3 and html.count("Self-confidence") == 3
+    assert "water_safety" not in html
+    assert sum("leads_expectationchoice" in q["sql"] for q in captured.captured_queries) == 1
 
 
 def test_trainer_sees_only_their_batches_and_visits(client, c):

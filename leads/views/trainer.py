@@ -24,7 +24,7 @@ from accounts.models import Action, Center, Role, User
 from leads.access import get_intro_visit_for_user, require_action
 from leads.centers import current_center, user_centers
 from leads.lifecycle import require_own_visit
-from leads.models import IntroVisit, IVOutcome, LifecycleError, ParentExpectation
+from leads.models import ExpectationChoice, IntroVisit, IVOutcome, LifecycleError
 from leads.params import OutcomeSent, StepSent
 
 #: What a trainer picks after "Attended" (a no-show is its own button).
@@ -35,7 +35,6 @@ ATTENDED_OUTCOMES = [
 ]
 #: What a recorded outcome can be corrected to (the card leaves out the one recorded).
 CORRECTIONS = [*ATTENDED_OUTCOMES, (IVOutcome.NO_SHOW, "No-show")]
-EXPECTATIONS = dict(ParentExpectation.choices)
 
 
 def _centers(request: HttpRequest) -> list[Center]:
@@ -55,9 +54,18 @@ def _check_own_visit(user: User, visit: IntroVisit) -> None:
     require_own_visit(user, (visit.trainer_id, visit.batch.trainer_id))
 
 
-def _decorate(visit: IntroVisit) -> IntroVisit:
+def _expectation_labels(center_ids) -> dict[tuple[int, str], str]:
+    """Each center's own labels for "what the parents hope for" (one query for every card)."""
+    rows = ExpectationChoice.objects.filter(center_id__in=set(center_ids)).values_list("center_id", "code", "label")
+    return {(center_id, code): label for center_id, code, label in rows}
+
+
+def _decorate(visit: IntroVisit, labels: dict[tuple[int, str], str] | None = None) -> IntroVisit:
+    if labels is None:
+        labels = _expectation_labels([visit.lead.center_id])
     visit.local_at = timezone.localtime(visit.scheduled_at, visit.lead.center.tzinfo)
-    visit.expectations = [EXPECTATIONS.get(code, code) for code in visit.lead.parent_expectations or []]
+    center_id = visit.lead.center_id
+    visit.expectations = [labels.get((center_id, code), code) for code in visit.lead.parent_expectations or []]
     return visit
 
 
@@ -81,9 +89,11 @@ def trainer_today(request: HttpRequest) -> HttpResponse:
         .select_related("lead__child", "lead__center", "batch", "trainer")
         .order_by("scheduled_at")
     )
+    visits = list(visits)
+    expectation_labels = _expectation_labels(visit.lead.center_id for visit in visits)
     for visit in visits:
         local_day = timezone.localtime(visit.scheduled_at, visit.lead.center.tzinfo).date()
-        days.setdefault(local_day, []).append(_decorate(visit))
+        days.setdefault(local_day, []).append(_decorate(visit, expectation_labels))
     sections = [(labels[day], day, days.get(day, [])) for day in sorted(labels)]
     for _label, _day, day_visits in sections:
         for visit in day_visits:
