@@ -239,6 +239,8 @@ def crawl(clients: dict[str, Client], routes: list[Route], max_pages: int = 120)
                             choices[field_name].append(value)
                     data = [(n, values[visits[(method, name)] % len(values)]) for n, values in choices.items()]
                     response = client.post(url, urlencode(data), content_type="application/x-www-form-urlencoded")
+                if getattr(response, "streaming", False):  # read inside the savepoint its cursor lives in
+                    b"".join(response.streaming_content)
                 transaction.set_rollback(True)
             if response.status_code not in (200, 400) or "html" not in response.get("Content-Type", ""):
                 continue
