@@ -354,12 +354,9 @@ def _write_chunk(
             )
     Enrollment.objects.bulk_create(list(enrollments.values()))
 
-    # The program each parent asked about: the one the child joined, else the programs in turn;
-    # the visit is booked in a batch of that program.
+    # The program each parent asked about: that of the batch the child tried or joined, else the
+    # programs in turn.
     programs = sorted({batch.program_id for batch in batches if batch.program_id})
-    by_program: dict[int, list[Batch]] = {}
-    for batch in batches:
-        by_program.setdefault(batch.program_id, []).append(batch)
     leads = []
     for i, plan in enumerate(plans):
         # A lead with a visit or an enrollment is interested in its batch's program.

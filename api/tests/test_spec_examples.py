@@ -15,21 +15,12 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from api.tests.test_scenarios import ENQUIRY  # EnquiryFormCreate in the spec's shape
 from leads.models import IntroVisit
 from leads.tests.factories import next_session, started
 
 EXAMPLES = json.loads((Path(__file__).parent / "spec_examples.json").read_text())
 
-#: EnquiryFormCreate, as the spec lists it: child info, parent info, discovery fields.
-ENQUIRY = {
-    "child": {"first_name": "Mehr", "last_name": "Goyal", "dob": "2020-06-15", "gender": "Girl"},
-    "parent": {"name": "Anshu Goyal", "contact_number": "+91-9876543210", "email": "anshu@example.com"},
-    "school": "Delhi Public School",
-    "source": "WALK_IN",
-    "parent_expectations": ["child_development", "physical_activity"],
-    "preferred_schedule": "Mon/Wed/Fri - 4:00 PM",
-    "remarks": "Interested in Pre-K Gym",
-}
 
 JSON_TYPES = {str: "string", int: "number", float: "number", bool: "boolean", list: "array", dict: "object"}
 
