@@ -220,3 +220,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
 }
+
+# Proxies in front of the app (addresses or networks, e.g. 127.0.0.1,10.0.0.0/8): only requests
+# from these have their X-Forwarded-For believed (accounts/net.py). Empty: the peer is the client.
+TRUSTED_PROXIES = env.list("DJANGO_TRUSTED_PROXIES", default=[])
