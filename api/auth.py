@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer
 from ninja.throttling import AnonRateThrottle
 
+from accounts.net import client_address
 from api.models import ApiToken
 from api.schemas import ErrorOut, TokenIn, TokenOut, ValidationErrorOut
 
@@ -34,6 +35,10 @@ class TokenThrottle(AnonRateThrottle):
     def __init__(self):
         super().__init__(rate="10/m")
 
+    def get_ident(self, request: HttpRequest) -> str | None:
+        # Our client address: X-Forwarded-For only through TRUSTED_PROXIES (ninja believes anyone's).
+        return client_address(request)
+
     def allow_request(self, request: HttpRequest) -> bool:
         self.rate = settings.API_TOKEN_RATE
         self.num_requests, self.duration = self.parse_rate(self.rate)
@@ -56,6 +61,8 @@ def issue_token(request: HttpRequest, payload: TokenIn):
     The token stays valid until it is revoked in admin or the user is deactivated.
     """
     user = authenticate(request, username=payload.username, password=payload.password)
+    if getattr(request, "axes_locked_out", False):  # username or address locked (accounts/backends.py)
+        return Status(429, {"detail": "Too many failed sign-ins: try again later."})
     if user is None or not user.is_active:
         raise AuthenticationError(message="Unknown username or wrong password.")
     _, raw = ApiToken.issue(user, name=request.headers.get("User-Agent", "")[:80])

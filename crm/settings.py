@@ -2,6 +2,7 @@
 
 import os
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -33,6 +34,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "guardian",
+    "axes",
     "accounts",
     "leads",
     "api",
@@ -51,6 +53,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "leads.params.BadDateMiddleware",  # a bad date in any page's query string: 400 with the sentence
+    "axes.middleware.AxesMiddleware",  # a locked-out sign-in: the lockout page (last, see axes docs)
 ]
 
 ROOT_URLCONF = "crm.urls"
@@ -103,6 +106,7 @@ API_TOKEN_RATE = env("API_TOKEN_RATE", default="10/m")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    "accounts.backends.ThrottledSignInBackend",  # first: a locked-out sign-in computes no hash
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -115,6 +119,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Sign-in throttling (django-axes): web login, admin login and the API token endpoint. After
+# AXES_FAILURE_LIMIT wrong passwords for one username, or from one client address, further attempts are
+# refused (no password hash computed) for AXES_COOLOFF_MINUTES; admin unlocks under "Axes".
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locked is enough
+AXES_CLIENT_IP_CALLABLE = "accounts.net.client_address"  # X-Forwarded-For only through TRUSTED_PROXIES
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.backends.locked_out"
+AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins are not axes' business (accounts.AccessLog)
+AXES_VERBOSE = False
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
