@@ -3,7 +3,7 @@
 from django.urls import path
 
 from crm import converters  # noqa: F401  (registers the `id` converter)
-from leads.views import board, enquiry, follow_ups, lead_page, leads_list, session, trainer
+from leads.views import board, enquiry, family, follow_ups, lead_page, leads_list, session, trainer
 
 app_name = "leads"
 
@@ -17,6 +17,7 @@ urlpatterns = [
     path("leads/export.csv", leads_list.lead_csv, name="lead_csv"),
     path("leads/export.xlsx", leads_list.lead_xlsx, name="lead_xlsx"),
     path("leads/<id:pk>/", lead_page.lead_detail, name="lead_detail"),
+    path("leads/<id:pk>/family-export.zip", family.family_export, name="family_export"),
     # One route per action of the lead page (`lead_page.ACTION_NAMES`; test_urls.py checks they match).
     path("leads/<id:pk>/discovery/", lead_page.lead_action, {"name": "discovery"}, name="lead_discovery"),
     path("leads/<id:pk>/visit/", lead_page.lead_action, {"name": "visit"}, name="lead_visit"),

@@ -407,6 +407,8 @@ def _context(request: HttpRequest, lead: Lead, *, bound: dict | None = None, not
         "notice": notice,
         "created": created,
         "expectation_labels": _expectation_labels(page.choices, lead.parent_expectations),
+        # A parent's access request: center admins (and super admins) download the family's data.
+        "may_export_family": page.user.may(Action.MANAGE_CENTER),
     }
 
 
