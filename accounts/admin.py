@@ -9,7 +9,7 @@ from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
-from accounts.models import Center, Role, User
+from accounts.models import AccessAction, AccessLog, Center, Role, User
 
 
 class ScopedAdmin(admin.ModelAdmin):
@@ -173,7 +173,8 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
                     widget=forms.CheckboxSelectMultiple,
                     help_text=UserForm.base_fields["centers"].help_text,
                 )
-                self.fields["role"].choices = roles
+                if "role" in self.fields:
+                    self.fields["role"].choices = roles
                 if self.instance.pk:
                     self.initial["centers"] = list(self.instance.centers().filter(pk__in=centers))
 
@@ -181,19 +182,78 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
                 role = self.cleaned_data["role"]
                 if role == Role.SUPER_ADMIN and not request.user.is_super_admin:
                     raise forms.ValidationError("Only a super admin can make someone a super admin.")
+                if (
+                    role == Role.CENTER_ADMIN
+                    and role != self.initial.get("role")
+                    and not request.user.may_manage(self.instance)
+                ):
+                    raise forms.ValidationError("Only an admin of all of this person's centers can make them an admin.")
                 return role
 
         return ScopedUserForm
 
+    #: What a center admin may not touch on a person who also works in a center they do not run.
+    PERSON_FIELDS = ["username", "password", "first_name", "last_name", "email", "phone", "role", "is_active"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and not request.user.may_manage(obj):
+            return self.PERSON_FIELDS
+        return super().get_readonly_fields(request, obj)
+
+    def user_change_password(self, request, id, form_url=""):
+        user = self.get_object(request, id)
+        if user is not None and not request.user.may_manage(user):
+            raise PermissionDenied("This person also works in a center you do not administer.")
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302 and user is not None:
+            AccessLog.record(request, action=AccessAction.PASSWORD, object_type="user", object_id=user.pk)
+        return response
+
     def save_model(self, request, obj, form, change):
         with transaction.atomic():
-            super().save_model(request, obj, form, change)
+            old_role = User.objects.filter(pk=obj.pk).values_list("role", flat=True).first() if change else None
+            if change and not request.user.may_manage(obj):
+                # Memberships only: reload the person so nothing else can be written.
+                obj.refresh_from_db()
+            else:
+                super().save_model(request, obj, form, change)
+            if not change:
+                AccessLog.record(
+                    request, action=AccessAction.STAFF, object_type="user", object_id=obj.pk, detail="created"
+                )
+                AccessLog.record(request, action=AccessAction.PASSWORD, object_type="user", object_id=obj.pk)
+            if old_role is not None and old_role != obj.role or not change:
+                AccessLog.record(
+                    request, action=AccessAction.STAFF, object_type="user", object_id=obj.pk, detail=f"role {obj.role}"
+                )
+            if change and "is_active" in form.changed_data:
+                AccessLog.record(
+                    request,
+                    action=AccessAction.STAFF,
+                    object_type="user",
+                    object_id=obj.pk,
+                    detail="activated" if obj.is_active else "deactivated",
+                )
             chosen = set(form.cleaned_data.get("centers") or [])
             for center in self._centers(request):
+                if not request.user.may_manage_memberships_of(obj, center):
+                    continue
                 if center in chosen and not obj.works_in(center):
                     obj.add_to_center(center)
+                    detail = f"added to center {center.pk}"
                 elif center not in chosen and obj.works_in(center):
                     obj.remove_from_center(center)
+                    detail = f"removed from center {center.pk}"
+                else:
+                    continue
+                AccessLog.record(
+                    request,
+                    action=AccessAction.STAFF,
+                    object_type="user",
+                    object_id=obj.pk,
+                    center_id=center.pk,
+                    detail=detail,
+                )
 
     def save_related(self, request, form, formsets, change):
         # `centers` is not a model relation (membership lives in guardian), so nothing else to save.

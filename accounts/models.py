@@ -202,6 +202,44 @@ class User(AbstractUser):
             self.__dict__["_center_ids"] = cache
         return center_id in cache
 
+    def administers(self, center: Center | int) -> bool:
+        """Whether this user may manage staff in `center`: a super admin, or its center admin."""
+        if not self.is_active:
+            return False
+        return self.is_super_admin or (self.is_center_admin and self.works_in(center))
+
+    def may_manage(self, other: User) -> bool:
+        """Whether this user may edit `other`'s person, password, role and activity (issue 10).
+
+        Only a super admin, or a center admin who administers every center `other` works in: a
+        staff member shared with another center is that center's too, so no single center admin
+        may take the account over. Roles stay global (`User.role`) for now.
+        """
+        if not self.is_active:
+            return False
+        if self.is_super_admin:
+            return True
+        if not self.is_center_admin or other.is_super_admin:
+            return False
+        if other.pk is None:
+            return True  # a new account: its centers are chosen among the admin's own
+        theirs = (
+            set(other.centers().values_list("pk", flat=True))
+            if other.is_active
+            else set(
+                CenterMembership.objects.filter(permission__codename=MEMBERSHIP_PERM, user=other).values_list(
+                    "content_object_id", flat=True
+                )
+            )
+        )
+        if not theirs:
+            return other.pk == self.pk
+        return all(self.works_in(center_id) for center_id in theirs)
+
+    def may_manage_memberships_of(self, other: User, center: Center | int) -> bool:
+        """Whether this user may add `other` to, or remove them from, `center`."""
+        return self.administers(center) and (self.is_super_admin or not other.is_super_admin)
+
     def add_to_center(self, center: Center) -> None:
         from guardian.shortcuts import assign_perm
 
