@@ -28,5 +28,13 @@ def locked_out(request, original_response=None, credentials=None):
 
     cool_off = get_cool_off(request)
     minutes = max(1, round(cool_off.total_seconds() / 60)) if cool_off else None
+    if request.path.startswith("/api/"):
+        from django.http import JsonResponse
+
+        wait = f" for {minutes} minute{'s' if minutes != 1 else ''}" if minutes else ""
+        response = JsonResponse({"detail": f"Too many wrong passwords: sign-in is paused{wait}."}, status=429)
+        if cool_off:
+            response["Retry-After"] = str(int(cool_off.total_seconds()))
+        return response
     context = {"failure_limit": get_failure_limit(request, credentials), "cooloff_minutes": minutes}
     return render(request, "registration/locked_out.html", context, status=429)

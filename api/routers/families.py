@@ -15,7 +15,19 @@ from leads.views.family import family_export_response
 router = Router(tags=["families"])
 
 
-@router.get("/families/{family_id}/export", response=responses({}), summary="Export a family's data")
+@router.get(
+    "/families/{family_id}/export",
+    response=responses({}),
+    summary="Export a family's data",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The family's data: a ZIP of family.json and one CSV per table.",
+                "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+)
 def export_family(request: HttpRequest, family_id: int):
     """A ZIP (`family.json` plus one CSV per table) with everything held on the family.
 

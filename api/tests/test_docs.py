@@ -45,6 +45,7 @@ SPEC_OPERATIONS = {
     ("get", "/api/v1/batches/{batch_id}/sessions"),
     ("post", "/api/v1/intro-visits/{iv_id}/cancel"),
     ("get", "/api/v1/parent-expectations"),  # issue 9: each center's own choices
+    ("get", "/api/v1/families/{family_id}/export"),  # issue 10: a parent's access request
 }
 LEGACY_OPERATIONS = {
     ("post", "/api/v1/leads"),

@@ -41,7 +41,13 @@ def _real_ids(c) -> dict:
     visit = visit_lead.schedule_intro_visit(scheduled_at=next_session(c.batch), batch=c.batch, by=c.counselor)
     follow_up = make_lead(c.center, c.counselor).add_follow_up(scheduled_date=timezone.localdate(), by=c.counselor)
     EnrollmentFactory(child=lead.child, batch=c.batch)
-    return {"lead_id": lead.pk, "iv_id": visit.pk, "follow_up_id": follow_up.pk, "batch_id": c.batch.pk}
+    return {
+        "lead_id": lead.pk,
+        "iv_id": visit.pk,
+        "follow_up_id": follow_up.pk,
+        "batch_id": c.batch.pk,
+        "family_id": lead.child_id,
+    }
 
 
 @pytest.mark.django_db(transaction=True)
