@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from accounts.models import Action, User
+from accounts.models import AccessAction, AccessLog, Action, User
 from leads.models import Batch, FollowUp, IntroVisit, Lead
 
 
@@ -62,3 +62,17 @@ def get_batch_for_user(user: User, pk: int, *, action: str = Action.SCHEDULE_VIS
         raise Http404("No such batch.")
     _check(user, batch.center_id, action)
     return batch
+
+
+def log_lead_view(request, lead: Lead, *, detail: str = "") -> None:
+    """One access-log row for a look at a lead and its family (lead page, API detail): one INSERT."""
+    AccessLog.record(
+        request,
+        action=AccessAction.VIEW,
+        object_type="lead",
+        object_id=lead.pk,
+        user=getattr(request, "auth", None) or request.user,
+        center_id=lead.center_id,
+        family_id=lead.child_id,
+        detail=detail,
+    )

@@ -34,7 +34,7 @@ from api.schemas import (
     aware,
 )
 from leads import params
-from leads.access import get_lead_for_user, require_action
+from leads.access import get_lead_for_user, log_lead_view, require_action
 from leads.filters import LeadFilter
 from leads.lifecycle import plan_move
 from leads.models import FollowUp, Lead, LeadSource, LeadStatus, LifecycleError
@@ -191,13 +191,17 @@ def list_leads(
 
 @router.get("/leads/{lead_id}", response=responses({200: LeadOut}), summary="Get a lead")
 def get_lead(request: HttpRequest, lead_id: int):
-    return get_lead_for_user(request.auth, path_id(lead_id, "lead"))
+    lead = get_lead_for_user(request.auth, path_id(lead_id, "lead"))
+    log_lead_view(request, lead, detail="api lead")
+    return lead
 
 
 @router.get("/leads/{lead_id}/details", response=responses({200: LeadDetailOut}), summary="Get a lead with details")
 def get_lead_details(request: HttpRequest, lead_id: int):
     """The lead with its child, parents, intro visits, follow-ups and status history."""
-    return get_lead_for_user(request.auth, path_id(lead_id, "lead"), queryset=DETAIL_QUERYSET)
+    lead = get_lead_for_user(request.auth, path_id(lead_id, "lead"), queryset=DETAIL_QUERYSET)
+    log_lead_view(request, lead, detail="api lead details")
+    return lead
 
 
 # -- lifecycle ----------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from django_htmx.http import trigger_client_event
 
 from accounts.models import Action, User
 from leads import forms
-from leads.access import get_follow_up_for_user, get_intro_visit_for_user, get_lead_for_user
+from leads.access import get_follow_up_for_user, get_intro_visit_for_user, get_lead_for_user, log_lead_view
 from leads.centers import user_centers
 from leads.forms import CenterChoices
 from leads.models import (
@@ -432,14 +432,18 @@ def _render_page(request: HttpRequest, lead: Lead, status: int = 200, **kwargs) 
 @login_required
 @require_GET
 def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _render_page(request, _load(request, pk))
+    lead = _load(request, pk)
+    log_lead_view(request, lead, detail="lead page")
+    return _render_page(request, lead)
 
 
 @login_required
 @require_GET
 def enquiry_created(request: HttpRequest, pk: int) -> HttpResponse:
     """The success page of a new enquiry: its ID, big, then the lead page."""
-    return _render_page(request, _load(request, pk), created=True)
+    lead = _load(request, pk)
+    log_lead_view(request, lead, detail="lead page")
+    return _render_page(request, lead, created=True)
 
 
 # -- acting ---------------------------------------------------------------------------------------
