@@ -21,7 +21,7 @@ def _networks(proxies: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddre
 
 
 def _trusted(address: str) -> bool:
-    networks = _networks(tuple(getattr(settings, "TRUSTED_PROXIES", ())))
+    networks = _networks(tuple(settings.TRUSTED_PROXIES))
     if not networks:
         return False
     try:
