@@ -18,9 +18,17 @@ def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+def password_fingerprint(user) -> str:
+    """A digest of the user's password hash: a token carries the one of its day, so a password
+    change (a new hash) ends every token issued before it, with no extra query or field on User."""
+    return hashlib.sha256(f"api-token:{user.password}".encode()).hexdigest()[:32]
+
+
 class ApiTokenQuerySet(models.QuerySet):
     def active(self) -> ApiTokenQuerySet:
-        return self.filter(revoked_at__isnull=True, user__is_active=True)
+        """Not revoked, not expired (`API_TOKEN_DAYS`), and of an active user."""
+        born_after = timezone.now() - datetime.timedelta(days=settings.API_TOKEN_DAYS)
+        return self.filter(revoked_at__isnull=True, user__is_active=True, created_at__gt=born_after)
 
 
 class ApiToken(models.Model):
@@ -32,6 +40,7 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    password_fingerprint = models.CharField(max_length=32, editable=False, default="")
 
     objects = ApiTokenQuerySet.as_manager()
 
@@ -50,17 +59,24 @@ class ApiToken(models.Model):
     def issue(cls, user, *, name: str = "") -> tuple[ApiToken, str]:
         """Create a token for `user`; returns it and the raw secret (never stored, shown once)."""
         raw = secrets.token_urlsafe(32)
-        token = cls.objects.create(user=user, name=name[:80], prefix=raw[:8], key_hash=hash_token(raw))
+        token = cls.objects.create(
+            user=user,
+            name=name[:80],
+            prefix=raw[:8],
+            key_hash=hash_token(raw),
+            password_fingerprint=password_fingerprint(user),
+        )
         return token, raw
 
     @classmethod
     def authenticate(cls, raw: str):
-        """The active user behind `raw`, or None (unknown, revoked, or the user is deactivated)."""
+        """The active user behind `raw`, or None (unknown, revoked, expired, the user deactivated or
+        their password changed since the token was issued)."""
         if not raw or len(raw) > 200:
             return None
         token = cls.objects.active().select_related("user").filter(key_hash=hash_token(raw)).first()
-        if token is None:
-            return None
+        if token is None or token.password_fingerprint != password_fingerprint(token.user):
+            return None  # unknown, revoked, expired, or the password changed since it was issued
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
             cls.objects.filter(pk=token.pk).update(last_used_at=now)

@@ -52,6 +52,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "crm.middleware.NoStoreMiddleware",  # no-store on every signed-in page, export and API answer
     "leads.params.BadDateMiddleware",  # a bad date in any page's query string: 400 with the sentence
     "axes.middleware.AxesMiddleware",  # a locked-out sign-in: the lockout page (last, see axes docs)
 ]
@@ -102,6 +103,8 @@ else:
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 # Attempts at POST /api/v1/auth/token per client address (password guessing).
 API_TOKEN_RATE = env("API_TOKEN_RATE", default="10/m")
+# An API token stops working this many days after it was issued (and at once on a password change).
+API_TOKEN_DAYS = env.int("API_TOKEN_DAYS", default=90)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -239,4 +242,7 @@ LOGGING = {
 
 # Proxies in front of the app (addresses or networks, e.g. 127.0.0.1,10.0.0.0/8): only requests
 # from these have their X-Forwarded-For believed (accounts/net.py). Empty: the peer is the client.
+# Links to other sites carry no path (a lead's URL names its id): only same-origin requests see it.
+SECURE_REFERRER_POLICY = "same-origin"
+
 TRUSTED_PROXIES = env.list("DJANGO_TRUSTED_PROXIES", default=[])
