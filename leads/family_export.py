@@ -14,8 +14,11 @@ import io
 import json
 import zipfile
 
+from django.db import transaction
 from django.forms.models import model_to_dict
+from django.http import HttpRequest, HttpResponse
 
+from accounts.models import AccessAction, AccessLog
 from insights.models import ContactAttempt, Notification, ReminderLog
 from leads.models import Child, DetailChange, FollowUp, IntroVisit, Lead, LeadNote, LeadStatusChange, Parent
 
@@ -83,3 +86,22 @@ def build_family_export(child: Child) -> bytes:
                 )
             archive.writestr(f"{name}.csv", out.getvalue())
     return buffer.getvalue()
+
+
+def family_export_response(request: HttpRequest, child, *, center_id: int) -> HttpResponse:
+    """The ZIP, with its access-log row written in the same transaction (one door for page and API)."""
+    with transaction.atomic():
+        body = build_family_export(child)
+        AccessLog.record(
+            request,
+            action=AccessAction.EXPORT,
+            object_type="family",
+            object_id=child.pk,
+            center_id=center_id,
+            family_id=child.pk,
+            detail="family export (zip)",
+        )
+    response = HttpResponse(body, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="family-{child.pk}.zip"'
+    response["Cache-Control"] = "no-store"
+    return response

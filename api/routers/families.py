@@ -9,8 +9,8 @@ from ninja import Router
 from accounts.models import Action
 from api.routers.common import path_id, responses
 from leads.access import require_action
+from leads.family_export import family_export_response
 from leads.models import Child
-from leads.views.family import family_export_response
 
 router = Router(tags=["families"])
 
