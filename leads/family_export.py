@@ -1,8 +1,8 @@
 """Everything held on one family, as a ZIP of JSON and CSV files (a parent's access request).
 
 There is no Family table yet: a family is the parents of a child and all their children, found
-from one child (the lead page's `lead.child`). The builder only reads; the caller logs the export
-(`AccessLog.record(..., action=AccessAction.EXPORT, family_id=child.pk)`).
+from one child (the lead page's `lead.child`). The builder only reads; `family_export_response`,
+the one door the lead page and the API share, writes the export's access-log row with it.
 """
 
 from __future__ import annotations
