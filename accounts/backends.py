@@ -38,3 +38,20 @@ def locked_out(request, original_response=None, credentials=None):
         return response
     context = {"failure_limit": get_failure_limit(request, credentials), "cooloff_minutes": minutes}
     return render(request, "registration/locked_out.html", context, status=429)
+
+
+def sign_in_username(request, credentials=None) -> str | None:
+    """The username axes counts failures for, cut to the longest a user can have.
+
+    Axes stores it in a 255-character column; a longer guess is a wrong username all the same, and on
+    PostgreSQL it would otherwise end the sign-in with a DataError.
+    """
+    from django.contrib.auth import get_user_model
+
+    if credentials:
+        username = credentials.get("username")
+    else:
+        username = getattr(request, "data", request.POST).get("username")
+    if username is None:
+        return None
+    return str(username)[: get_user_model()._meta.get_field("username").max_length]

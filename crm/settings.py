@@ -131,6 +131,7 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locked is eno
 AXES_CLIENT_IP_CALLABLE = "accounts.net.client_address"  # X-Forwarded-For only through TRUSTED_PROXIES
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.backends.locked_out"
+AXES_USERNAME_CALLABLE = "accounts.backends.sign_in_username"  # cut to the username column
 AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins are not axes' business (accounts.AccessLog)
 AXES_VERBOSE = False
 

@@ -95,3 +95,15 @@ def test_client_login_without_request_still_works(client, c):
     c.counselor.set_password("pw-123456-x")
     c.counselor.save()
     assert client.login(username=c.counselor.username, password="pw-123456-x")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/login/", "/admin/login/", "/api/v1/auth/token"])
+def test_a_username_longer_than_any_account_is_a_wrong_password_not_a_server_error(client, url):
+    long_name = "9" * 300
+    if url.startswith("/api/"):
+        response = client.post(url, {"username": long_name, "password": "x"}, content_type="application/json")
+        assert response.status_code in (401, 422)
+    else:
+        response = client.post(url, {"username": long_name, "password": "x", "next": "日本語 " * 60})
+        assert response.status_code == 200

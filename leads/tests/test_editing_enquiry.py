@@ -2,6 +2,7 @@
 question, an open lead shown rather than "saved", no silent source, and an age instead of a dob."""
 
 import datetime
+import json
 import re
 
 import pytest
@@ -35,9 +36,16 @@ def test_known_phone_fills_in_the_known_parents_name(client, c, anshu):
     response = client.post(
         VALIDATE, form_data(parent_name=""), headers={"HX-Request": "true", "HX-Trigger-Name": "parent_phone"}
     )
-    html = response.content.decode()
-    assert re.search(r'<input[^>]*name="parent_name"[^>]*value="Anshu Goyal"', html)
-    assert 'id="id_parent_name"' in html and 'hx-swap-oob="true"' in html
+    assert json.loads(response["HX-Trigger"]) == {"knownParentName": {"name": "Anshu Goyal"}}
+    assert 'name="parent_name"' not in response.content.decode()  # the typed field is not replaced
+
+
+def test_a_typed_name_is_not_overwritten_by_the_known_one(client, c, anshu):
+    client.force_login(c.counselor)
+    response = client.post(
+        VALIDATE, form_data(parent_name="Anshu G"), headers={"HX-Request": "true", "HX-Trigger-Name": "parent_phone"}
+    )
+    assert "HX-Trigger" not in response
 
 
 def test_a_different_spelling_asks_same_parent_or_different_person(client, c, anshu):

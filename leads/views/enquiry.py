@@ -20,7 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from accounts.models import Action, Role, User, mark_centers
 from leads.access import require_action
@@ -207,10 +207,10 @@ def enquiry_validate(request: HttpRequest) -> HttpResponse:
     )
     typed_name = request.POST.get("parent_name", "")
     known_name, name_differs = _known_name(matches, typed_name)
-    fill_name = None
-    if known_name and not typed_name.strip():
-        filled = _build_form(request, {**request.POST.dict(), "parent_name": known_name})
-        fill_name = filled["parent_name"].as_widget(attrs={"hx-swap-oob": "true"})
+    # The known name goes to the page as an event (static/js/app.js writes it into the name field
+    # only if that is still empty): swapping in a new input would drop what the user typed meanwhile
+    # and reset htmx's "changed" memory, so the name's own re-check could be lost.
+    fill_name = known_name if known_name and not typed_name.strip() else None
     context = {
         "field": form[name],
         "age": _age(form.cleaned_data.get("child_dob")) if name == "child_dob" else None,
@@ -220,6 +220,8 @@ def enquiry_validate(request: HttpRequest) -> HttpResponse:
         "known_name": known_name,
         "name_differs": name_differs,
         "form": form,
-        "fill_name": fill_name,
     }
-    return render(request, "leads/enquiry_validate.html", context)
+    response = render(request, "leads/enquiry_validate.html", context)
+    if fill_name:
+        trigger_client_event(response, "knownParentName", {"name": fill_name})
+    return response

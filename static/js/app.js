@@ -30,3 +30,10 @@ document.addEventListener("htmx:configRequest", function (event) {
     if (name !== "center" && params[name] === "") delete params[name];
   });
 });
+
+// The enquiry form: a known phone brings its parent's name, written in only if the name field is
+// still empty when it arrives (the user may have started typing), so nothing typed is lost.
+document.addEventListener("knownParentName", function (event) {
+  var field = document.getElementById("id_parent_name");
+  if (field && !field.value.trim()) field.value = event.detail.name;
+});
