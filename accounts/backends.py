@@ -48,10 +48,7 @@ def sign_in_username(request, credentials=None) -> str | None:
     """
     from django.contrib.auth import get_user_model
 
-    if credentials:
-        username = credentials.get("username")
-    else:
-        username = getattr(request, "data", request.POST).get("username")
+    username = (credentials or getattr(request, "data", request.POST)).get("username")
     if username is None:
         return None
     return str(username)[: get_user_model()._meta.get_field("username").max_length]

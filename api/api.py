@@ -14,6 +14,7 @@ from ninja.openapi.docs import DocsBase
 from api import errors
 from api.auth import TokenAuth
 from api.auth import router as auth_router
+from api.routers.consents import router as consents_router
 from api.routers.families import router as families_router
 from api.routers.follow_ups import router as follow_ups_router
 from api.routers.intro_visits import router as intro_visits_router
@@ -71,3 +72,4 @@ api.add_router("", leads_router)
 api.add_router("", intro_visits_router)
 api.add_router("", reference_router)
 api.add_router("", families_router)
+api.add_router("", consents_router)

@@ -145,6 +145,9 @@ class ChildIn(Schema):
     gender: Gender
 
 
+ConsentMethodIn = Literal["WEB_FORM", "PHONE_VERBAL", "IN_PERSON", "PAPER_FORM"]
+
+
 class ParentIn(Schema):
     name: Text(120, 1)
     contact_number: Text(32, 1) = Field(description="Any common format; stored in E.164 (+919876543210).")
@@ -156,9 +159,65 @@ class ParentIn(Schema):
     )
 
 
+class ConsentIn(Schema):
+    """The parent's consent (DPDP Act 2023 s.9): required with every enquiry; without it, 422 on `consent`."""
+
+    method: ConsentMethodIn = Field(
+        description="How the parent agreed: WEB_FORM (your site's checkbox: send address and user_agent), "
+        "PHONE_VERBAL (on the phone, to the API user), IN_PERSON (at the center) or PAPER_FORM."
+    )
+    processing: bool = Field(description="Agrees to the processing of this enquiry; must be true to save it.")
+    reminders: bool = Field(False, description="Agrees to reminders by SMS, WhatsApp or email.")
+    marketing: bool = Field(False, description="Agrees to news and offers.")
+    notice_version: Annotated[int, Field(ge=1, le=1_000_000)] | None = Field(
+        None,
+        description="The privacy-notice version shown (GET /api/v1/reference/privacy-notice); refused when "
+        "a newer one was published.",
+    )
+    obtained_at: Moment | None = Field(None, description="When the parent agreed (default: now).")
+    address: Text(45) | None = Field(None, description="WEB_FORM: the parent's IP address.")
+    user_agent: Text(255) = Field("", description="WEB_FORM: the parent's browser (User-Agent).")
+
+
+class ConsentOut(Schema):
+    id: int
+    parent_id: int
+    method: str
+    processing: bool
+    reminders: bool
+    marketing: bool
+    notice_version: int | None
+    obtained_at: datetime.datetime
+    obtained_by_user_id: int | None
+    withdrawn_at: datetime.datetime | None
+    withdrawn_by_user_id: int | None
+
+    @staticmethod
+    def resolve_notice_version(obj) -> int | None:
+        return obj.notice.version if obj.notice_id else None
+
+    @staticmethod
+    def resolve_obtained_by_user_id(obj) -> int | None:
+        return obj.obtained_by_id
+
+    @staticmethod
+    def resolve_withdrawn_by_user_id(obj) -> int | None:
+        return obj.withdrawn_by_id
+
+
+class PrivacyNoticeOut(Schema):
+    center_id: int | None = Field(description="Empty: the franchise's notice, shown by centers without their own.")
+    version: int
+    text: str
+    published_at: datetime.datetime
+
+
 class EnquiryIn(Schema):
     child: ChildIn
     parent: ParentIn
+    consent: ConsentIn | None = Field(
+        None, description="Required: the parent's consent. The spec's body without it is refused (422 on `consent`)."
+    )
     school: Text(160) = ""
     source: LeadSource = LeadSource.WALK_IN
     parent_expectations: list[Text(40)] = Field(

@@ -7,7 +7,8 @@ import re
 from urllib.parse import quote
 
 from insights.models import MessageTemplate, TemplateKind
-from leads.models import FamilyLink, FollowUp, IntroVisit, Lead, LeadStatus, Parent
+from leads.models import FollowUp, IntroVisit, Lead, LeadStatus, Parent
+from leads.models.family import primary_parent_of
 
 
 def when(value: datetime.datetime, tz) -> str:
@@ -22,9 +23,7 @@ def at_time(value: datetime.datetime, tz) -> str:
     return f"{int(local.strftime('%I'))}:{local:%M %p}"
 
 
-def primary_parent(child_id: int) -> Parent | None:
-    link = FamilyLink.objects.filter(child_id=child_id).select_related("parent").order_by("-is_primary", "pk").first()
-    return link.parent if link else None
+primary_parent = primary_parent_of
 
 
 def default_kind(lead: Lead) -> str:

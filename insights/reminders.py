@@ -41,7 +41,7 @@ from insights.models import (
     TemplateKind,
 )
 from leads.lifecycle import day_start
-from leads.models import FollowUp, IntroVisit, Lead
+from leads.models import Consent, FollowUp, IntroVisit, Lead, Purpose
 
 logger = logging.getLogger("insights.reminders")
 
@@ -84,6 +84,8 @@ class Report:
     logged: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     failed: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     interrupted: int = 0
+    #: Parent messages not sent: the parent's consent does not cover reminders (or was withdrawn).
+    no_consent: int = 0
 
     def __str__(self) -> str:
         parts = [f"{channel} sent {n}" for channel, n in sorted(self.sent.items())]
@@ -91,6 +93,8 @@ class Report:
         parts += [f"{channel} failed {n}" for channel, n in sorted(self.failed.items())]
         if self.interrupted:
             parts.append(f"{self.interrupted} left sending by an earlier run, to retry")
+        if self.no_consent:
+            parts.append(f"{self.no_consent} parent reminder{'s' if self.no_consent != 1 else ''} skipped: no consent")
         return ", ".join(parts) or "nothing to send"
 
 
@@ -408,6 +412,9 @@ def send_parent_visit_reminders(center: Center, today: datetime.date, report: Re
     for visit in visits:
         parent = primary_parent(visit.lead.child_id)
         if parent is None:
+            continue
+        if not Consent.parent_allows(parent.pk, Purpose.REMINDERS):
+            report.no_consent += 1
             continue
         body = message_for(visit.lead, TemplateKind.VISIT_REMINDER, parent=parent)
         deliver_to_parent(

@@ -31,7 +31,7 @@ from insights.placeholders import validate_template
 from leads.access import get_lead_for_user, require_action
 from leads.centers import current_center, user_centers
 from leads.exports import csv_response
-from leads.models import FollowUp, FollowUpStatus, IntroVisit, LeadSource
+from leads.models import Consent, FollowUp, FollowUpStatus, IntroVisit, LeadSource
 from leads.params import NextQuery
 
 
@@ -372,6 +372,9 @@ def contact(request: HttpRequest, lead_pk: int, channel: str) -> HttpResponse:
     parent = primary_parent(lead.child_id)
     if parent is None or not parent.phone:
         messages.error(request, "This lead has no parent phone number: add one on the lead page.")
+        return redirect(f"/leads/{lead.pk}/")
+    if refusal := Consent.contact_refusal(parent.pk):
+        messages.error(request, refusal)
         return redirect(f"/leads/{lead.pk}/")
     kind = request.GET.get("template") or default_kind(lead)
     if kind not in TemplateKind.values:

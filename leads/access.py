@@ -76,3 +76,17 @@ def log_lead_view(request, lead: Lead, *, detail: str = "") -> None:
         family_id=lead.child_id,
         detail=detail,
     )
+
+
+def log_consent(request, lead: Lead, consent, *, detail: str) -> None:
+    """One access-log row for a consent recorded or withdrawn on a lead's family: one INSERT."""
+    AccessLog.record(
+        request,
+        action=AccessAction.CONSENT,
+        object_type="consent",
+        object_id=consent.pk,
+        user=getattr(request, "auth", None) or request.user,
+        center_id=lead.center_id,
+        family_id=lead.child_id,
+        detail=f"{detail}: {', '.join(consent.purposes) or 'nothing'} ({consent.method})",
+    )

@@ -13,6 +13,7 @@ from leads.forms import CloseForm, ConvertForm
 from leads.models import (
     Batch,
     Child,
+    Consent,
     Enrollment,
     ExpectationChoice,
     FamilyLink,
@@ -23,6 +24,7 @@ from leads.models import (
     LeadStatusChange,
     LifecycleError,
     Parent,
+    PrivacyNotice,
     Program,
 )
 from leads.templatetags.crm import center_dt
@@ -344,3 +346,83 @@ class IntroVisitAdmin(FollowUpAdmin):
     list_display = ["lead", "scheduled_at", "batch", "trainer", "outcome", "attended_at"]
     list_filter = ["outcome", "scheduled_at"]
     list_select_related = ["lead", "lead__child", "batch", "trainer"]
+
+
+class PrivacyNoticeForm(forms.ModelForm):
+    class Meta:
+        model = PrivacyNotice
+        fields = ["center", "text"]
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("center") and not (self.user and self.user.is_super_admin):
+            self.add_error("center", "Choose your center: only a super admin publishes the franchise's notice.")
+        return data
+
+
+@admin.register(PrivacyNotice)
+class PrivacyNoticeAdmin(ScopedAdmin):
+    """Versioned notices: "add" publishes a new version; a published text is never edited or deleted."""
+
+    form = PrivacyNoticeForm
+    list_display = ["__str__", "center", "version", "published_at", "published_by"]
+    list_filter = [CENTER_FILTER]
+    list_select_related = ["center", "published_by"]
+    readonly_fields = ["version", "published_at", "published_by"]
+    center_admin_can_change = False
+
+    def get_queryset(self, request):
+        qs = PrivacyNotice.objects.for_user(request.user)
+        return qs.select_related("center", "published_by")
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+
+        class WithUser(form):
+            def __init__(self, *args, **kw):
+                super().__init__(*args, user=request.user, **kw)
+
+        return WithUser
+
+    def has_change_permission(self, request, obj=None):
+        return False  # a new text is a new version (add), so what parents agreed to stays readable
+
+    def save_model(self, request, obj, form, change):
+        published = PrivacyNotice.publish(center=obj.center, text=obj.text, by=request.user)
+        obj.pk, obj.version, obj.published_at, obj.published_by = (
+            published.pk,
+            published.version,
+            published.published_at,
+            published.published_by,
+        )
+
+
+@admin.register(Consent)
+class ConsentAdmin(ScopedAdmin):
+    """Who agreed to what, when and how: read only (recorded on the lead page, the enquiry and the API)."""
+
+    center_path = "parent__center"
+    list_display = [
+        "parent",
+        "method",
+        "processing",
+        "reminders",
+        "marketing",
+        "obtained_at",
+        "obtained_by",
+        "withdrawn_at",
+    ]
+    list_filter = ["method", "reminders", "marketing", ("withdrawn_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["parent", "obtained_by"]
+    search_fields = ["parent__name"]
+    date_hierarchy = "obtained_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -21,6 +21,8 @@ from leads.models import (
     Batch,
     Child,
     ClosedReason,
+    Consent,
+    ConsentMethod,
     EnquiryCounter,
     Enrollment,
     ExpectationChoice,
@@ -37,6 +39,7 @@ from leads.models import (
     Move,
     Parent,
     ParentExpectation,
+    PrivacyNotice,
     Program,
 )
 from leads.models.lead import MILESTONE_MOVES, OPEN_STATUSES, STAY_FIELDS, check_move, format_enquiry_id
@@ -338,6 +341,23 @@ def _write_chunk(
             FamilyLink(parent=p, child=ch, relationship=rng.choice(["Mother", "Father"]), is_primary=True)
             for p, ch in zip(parents, children, strict=True)
         ]
+    )
+    # Demo families agreed when they enquired (so reminders and the lead pages work as in real use);
+    # the mix comes from the row number, not the generator, so the rest of the data stays as it was.
+    notice = PrivacyNotice.current_for(center)
+    methods = [ConsentMethod.PHONE_VERBAL, ConsentMethod.IN_PERSON, ConsentMethod.PAPER_FORM]
+    Consent.objects.bulk_create(
+        Consent(
+            parent=p,
+            notice=notice,
+            method=methods[i % 3],
+            processing=True,
+            reminders=i % 10 != 9,
+            marketing=i % 3 == 0,
+            obtained_at=plan.created_at,
+            obtained_by=by,
+        )
+        for i, (p, plan) in enumerate(zip(parents, plans, strict=True))
     )
     enrollments = {}
     for i, plan in enumerate(plans):

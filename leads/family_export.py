@@ -15,12 +15,23 @@ import json
 import zipfile
 
 from django.db import transaction
+from django.db.models import F
 from django.forms.models import model_to_dict
 from django.http import HttpRequest, HttpResponse
 
 from accounts.models import AccessAction, AccessLog
 from insights.models import ContactAttempt, Notification, ReminderLog
-from leads.models import Child, DetailChange, FollowUp, IntroVisit, Lead, LeadNote, LeadStatusChange, Parent
+from leads.models import (
+    Child,
+    Consent,
+    DetailChange,
+    FollowUp,
+    IntroVisit,
+    Lead,
+    LeadNote,
+    LeadStatusChange,
+    Parent,
+)
 
 
 def family_children(child: Child) -> list[Child]:
@@ -51,7 +62,13 @@ def family_tables(child: Child) -> dict[str, list[dict]]:
         "contact_attempts": list(ContactAttempt.objects.filter(lead__in=lead_ids).order_by("at", "pk").values()),
         "notifications": list(Notification.objects.filter(lead__in=lead_ids).order_by("created_at", "pk").values()),
         "messages_sent": list(ReminderLog.objects.filter(object_id__in=lead_ids).order_by("created_at", "pk").values()),
-        # TODO(integrator): "consents" from leads.models.consent.Consent (parents above).
+        # What each parent agreed to, when, how, and the text of the notice they were shown.
+        "consents": list(
+            Consent.objects.filter(parent__in=parents)
+            .order_by("obtained_at", "pk")
+            .annotate(notice_version=F("notice__version"), notice_text=F("notice__text"))
+            .values()
+        ),
     }
 
 

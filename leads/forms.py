@@ -28,6 +28,7 @@ from leads.models import (
     IVOutcome,
     LeadSource,
 )
+from leads.models.consent import RECORDABLE_METHODS, ConsentMethod
 from leads.models.enrollment import Session, sessions_of
 from leads.models.lead import DIFFERENT_PERSON, SAME_PARENT
 from leads.phones import normalize_phone
@@ -154,7 +155,55 @@ def batch_label(batch) -> str:
     return f"{batch}{places}"
 
 
-class EnquiryForm(forms.Form):
+class ConsentForm(forms.Form):
+    """The parent's consent as a counselor records it (enquiry form, lead page): how and to what.
+
+    No rule here: `check_consent` (the verb's) says what is missing, and the form shows it next to
+    the field (`field_for_error_key`). The web-form method is the public form's, so it is not offered.
+    """
+
+    consent_method = forms.ChoiceField(
+        label="How the parent agreed",
+        choices=[(m, ConsentMethod(m).label) for m in RECORDABLE_METHODS if m != ConsentMethod.WEB_FORM],
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    consent_processing = forms.BooleanField(
+        label="The parent agrees that we keep this enquiry's data (needed to save it)", required=False
+    )
+    consent_reminders = forms.BooleanField(label="Reminders by SMS, WhatsApp or email", required=False)
+    consent_marketing = forms.BooleanField(label="News and offers (marketing)", required=False)
+    #: The notice version the page showed; the verb refuses if a newer one was published meanwhile.
+    consent_notice_version = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
+
+    def consent_data(self) -> dict[str, Any] | None:
+        data = self.cleaned_data
+        if not data.get("consent_method") and not data.get("consent_processing"):
+            return None  # nothing recorded: the verb says what to do
+        return {
+            "method": data.get("consent_method"),
+            "processing": bool(data.get("consent_processing")),
+            "reminders": bool(data.get("consent_reminders")),
+            "marketing": bool(data.get("consent_marketing")),
+            "notice_version": data.get("consent_notice_version"),
+        }
+
+    #: The verb's "consent" / "consent.<field>" keys to the field they belong next to.
+    ERROR_FIELDS = {
+        "consent": "consent_method",
+        "consent.method": "consent_method",
+        "consent.processing": "consent_processing",
+        "consent.notice_version": "consent_processing",
+        "consent.obtained_at": "consent_processing",
+        "consent.address": "consent_processing",
+    }
+
+    @classmethod
+    def consent_field_for_error_key(cls, key: str) -> str | None:
+        return cls.ERROR_FIELDS.get(key)
+
+
+class EnquiryForm(ConsentForm):
     """The spec's discovery form; field names mirror `Lead.create_enquiry`'s keys with _ for ."""
 
     center = ObjectChoiceField(label="Center", empty_label="Choose the center")
@@ -286,11 +335,14 @@ class EnquiryForm(forms.Form):
             "remarks": data["remarks"],
             "assigned_to": data.get("assigned_to"),
             "program": data.get("program"),
+            "consent": self.consent_data(),
         }
 
     @staticmethod
     def field_for_error_key(key: str) -> str | None:
         """Map the verb's error keys ("child.dob", "parent.phone", "child.school") to fields."""
+        if key.startswith("consent"):
+            return ConsentForm.consent_field_for_error_key(key)
         key = {"child.school": "school", "__all__": None}.get(key, key)
         return key.replace(".", "_") if key else None
 

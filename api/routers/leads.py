@@ -89,6 +89,7 @@ def _create_enquiry(request: HttpRequest, payload: EnquiryIn) -> Lead:
         remarks=payload.remarks,
         assigned_to=references.staff(user, payload.assigned_to_user_id, "assigned_to_user_id"),
         program=references.program(user, payload.program_id),
+        consent=payload.consent.dict() if payload.consent else None,
         by=user,
     )
 

@@ -5,13 +5,22 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
-from accounts.models import Action, Role, User
+from accounts.models import Action, Center, Role, User
 from api import references
 from api.errors import renamed
 from api.routers.common import path_id, responses
-from api.schemas import MAX_ID, BatchOut, EnrollmentIn, EnrollmentOut, ExpectationChoiceOut, SessionOut, UserOut
+from api.schemas import (
+    MAX_ID,
+    BatchOut,
+    EnrollmentIn,
+    EnrollmentOut,
+    ExpectationChoiceOut,
+    PrivacyNoticeOut,
+    SessionOut,
+    UserOut,
+)
 from leads.access import get_batch_for_user, require_action
-from leads.models import Batch, ExpectationChoice
+from leads.models import Batch, ExpectationChoice, PrivacyNotice
 from leads.models.enrollment import SESSIONS_OFFERED
 
 router = Router(tags=["reference"])
@@ -47,6 +56,19 @@ def list_batch_sessions(
     require_action(user, Action.VIEW_LEADS)
     batch = get_batch_for_user(user, path_id(batch_id, "batch"), action=Action.VIEW_LEADS)
     return batch.next_sessions(count)
+
+
+@router.get("/privacy-notice", response=responses({200: PrivacyNoticeOut}), summary="The privacy notice")
+def privacy_notice(request: HttpRequest, center_id: int | None = Query(None, ge=1, le=MAX_ID)):
+    """The notice a parent of the center is shown now (the center's latest version, else the franchise's):
+    show it before asking for consent and send its `version` as `consent.notice_version`."""
+    user = request.auth
+    require_action(user, Action.VIEW_LEADS)
+    center = Center.objects.for_user(user).in_center(user, center_id).first() if center_id else None
+    if center is None and center_id is None:
+        centers = list(user.centers()[:2])
+        center = centers[0] if len(centers) == 1 else None
+    return PrivacyNotice.current_for(center)
 
 
 @router.get("/users", response=responses({200: list[UserOut]}), summary="List staff")

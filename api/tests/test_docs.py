@@ -46,6 +46,11 @@ SPEC_OPERATIONS = {
     ("post", "/api/v1/intro-visits/{iv_id}/cancel"),
     ("get", "/api/v1/parent-expectations"),  # issue 9: each center's own choices
     ("get", "/api/v1/families/{family_id}/export"),  # issue 10: a parent's access request
+    # Issue 10: the parent's consent, and the notice shown before asking for it.
+    ("get", "/api/v1/leads/{lead_id}/consent"),
+    ("post", "/api/v1/leads/{lead_id}/consent"),
+    ("post", "/api/v1/leads/{lead_id}/consent/withdraw"),
+    ("get", "/api/v1/privacy-notice"),
 }
 LEGACY_OPERATIONS = {
     ("post", "/api/v1/leads"),

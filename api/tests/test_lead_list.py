@@ -15,6 +15,7 @@ ENQUIRY = {
     "child": {"first_name": "Mehr", "last_name": "Goyal", "dob": "2020-06-15", "gender": "Girl"},
     "parent": {"name": "Anshu Goyal", "contact_number": "+91-9876543210", "email": "anshu@example.com"},
     "source": "WALK_IN",
+    "consent": {"method": "IN_PERSON", "processing": True},
 }
 
 

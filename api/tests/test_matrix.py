@@ -46,6 +46,7 @@ def _enquiry(t) -> dict:
     return {
         "child": {"first_name": f"Kid{n}", "last_name": "Rao", "dob": "2021-03-01", "gender": "Boy"},
         "parent": {"name": "Parent", "contact_number": f"+9196{n:08d}"},
+        "consent": {"method": "IN_PERSON", "processing": True},
         "center_id": t.center.pk,
     }
 

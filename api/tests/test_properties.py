@@ -10,7 +10,17 @@ from django.utils import timezone
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from leads.models import Child, EnquiryCounter, FamilyLink, FollowUp, IntroVisit, Lead, LeadStatusChange, Parent
+from leads.models import (
+    Child,
+    Consent,
+    EnquiryCounter,
+    FamilyLink,
+    FollowUp,
+    IntroVisit,
+    Lead,
+    LeadStatusChange,
+    Parent,
+)
 from leads.tests.factories import EnrollmentFactory, make_lead, next_session
 
 from .test_errors import snapshot
@@ -49,6 +59,10 @@ enquiries = st.fixed_dictionaries(
         ),
         "source": mostly(["WALK_IN", "ONLINE", "REFERRAL"], st.just("FAX")),
         "parent_expectations": st.lists(mostly(["confidence", "motor_skills"], st.just("magic")), max_size=3),
+        "consent": mostly(
+            [{"method": "PHONE_VERBAL", "processing": True}],
+            st.just({"method": "PHONE_VERBAL", "processing": False}) | st.just({"method": "FAX", "processing": True}),
+        ),
     }
 )
 
@@ -61,6 +75,7 @@ def family_counts(center) -> tuple:
         Parent.objects.count(),
         FamilyLink.objects.count(),
         LeadStatusChange.objects.count(),
+        Consent.objects.count(),
         counter.last_number if counter else 0,
     )
 

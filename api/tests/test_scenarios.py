@@ -19,6 +19,8 @@ ENQUIRY = {
     "parent_expectations": ["child_development", "physical_activity"],
     "preferred_schedule": "Mon/Wed/Fri - 4:00 PM",
     "remarks": "Interested in Pre-K Gym",
+    # Not in the spec's body: the parent's consent (issue 10), required on every door.
+    "consent": {"method": "PHONE_VERBAL", "processing": True, "reminders": True},
 }
 
 

@@ -12,6 +12,7 @@ from leads.lifecycle import (
     Move,
     ParentExpectation,
 )
+from leads.models.consent import Consent, ConsentMethod, PrivacyNotice, Purpose
 from leads.models.enrollment import Batch, Enrollment, Program, Weekday
 from leads.models.expectation import ExpectationChoice
 from leads.models.family import Child, FamilyLink, Gender, Parent
@@ -26,6 +27,8 @@ __all__ = [
     "TRANSITIONS",
     "Batch",
     "Child",
+    "Consent",
+    "ConsentMethod",
     "DetailChange",
     "ClosedReason",
     "EnquiryCounter",
@@ -46,6 +49,8 @@ __all__ = [
     "LifecycleError",
     "Move",
     "Parent",
+    "PrivacyNotice",
+    "Purpose",
     "ParentExpectation",
     "Program",
     "Weekday",

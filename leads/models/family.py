@@ -165,6 +165,12 @@ class FamilyLink(models.Model):
         return f"{self.parent.name} → {self.child.full_name}"
 
 
+def primary_parent_of(child_id: int) -> Parent | None:
+    """The child's primary parent (else the first linked): whom messages go to and whose consent counts."""
+    link = FamilyLink.objects.filter(child_id=child_id).select_related("parent").order_by("-is_primary", "pk").first()
+    return link.parent if link else None
+
+
 def find_family(
     center,
     phone: str,

@@ -46,6 +46,7 @@ from leads.lifecycle import (
     plan_move,
     require_permission,
 )
+from leads.models.consent import Consent, check_consent
 from leads.models.enrollment import Batch, Enrollment, Program
 from leads.models.expectation import check_expectations
 from leads.models.family import Child, FamilyLink, Gender, Parent, approximate_dob, find_family
@@ -317,9 +318,13 @@ class Lead(models.Model):
         remarks: str = "",
         assigned_to: User | None = None,
         program: Program | None = None,
+        consent: dict[str, Any] | None = None,
         by: User,
     ) -> Lead:
         """Record a new enquiry, reusing the family when the phone (and the child) are known.
+
+        `consent`: the parent's consent, required (see `leads.models.consent.check_consent`); it is
+        recorded for the family's parent in the same transaction as the child.
 
         `child`: first_name, last_name, dob, gender; or, when the date of birth is unknown, `age`
         (years) and optionally `age_months`: the child's `dob` is then worked back from it and flagged
@@ -374,6 +379,10 @@ class Lead(models.Model):
             email=(parent.get("email") or "").strip(),
         )
         errors.update(_model_errors(new_parent, "parent", exclude=["center", "phone"]))
+        try:
+            consent_fields = check_consent(consent, center, by=by)
+        except ValidationError as error:
+            errors.update(error.message_dict)
         if errors:
             raise ValidationError(errors)
 
@@ -449,6 +458,7 @@ class Lead(models.Model):
                     f"{family_child.full_name} already has an open lead.",
                     lead=cls.objects.open().filter(child=family_child).first(),
                 ) from None
+            Consent.objects.create(parent=family_parent, **consent_fields)
             LeadStatusChange.objects.create(
                 lead=lead,
                 from_status="",

@@ -130,6 +130,10 @@ def next_phone() -> str:
     return f"+9198{next(_phone_counter):08d}"
 
 
+#: What a counselor records for a parent who agreed on the phone to the enquiry and to reminders.
+AGREED = {"method": "PHONE_VERBAL", "processing": True, "reminders": True, "marketing": False}
+
+
 def make_lead(center: Center, by: User, **overrides) -> Lead:
     """A new enquiry through the real model method, with a fresh family unless given one."""
     n = next(_phone_counter)
@@ -145,6 +149,7 @@ def make_lead(center: Center, by: User, **overrides) -> Lead:
         "email": f"parent{n}@example.com",
     }
     overrides.setdefault("source", LeadSource.WALK_IN)
+    overrides.setdefault("consent", AGREED)
     return Lead.create_enquiry(center=center, child=child, parent=parent, by=by, **overrides)
 
 

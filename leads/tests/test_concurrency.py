@@ -8,7 +8,7 @@ from django.db import connection, connections
 
 from leads.models import Lead, LeadStatus, LifecycleError
 from leads.models.lead import DuplicateEnquiry
-from leads.tests.factories import EnrollmentFactory, make_lead
+from leads.tests.factories import AGREED, EnrollmentFactory, make_lead
 
 pytestmark = [
     pytest.mark.postgres,
@@ -94,7 +94,9 @@ def test_double_submitted_enquiry_for_one_child_creates_one_lead(c):
         import datetime
 
         child = {**family["child"], "dob": datetime.date(2021, 3, 4)}
-        return Lead.create_enquiry(center=c.center, child=child, parent=family["parent"], by=c.counselor).enquiry_id
+        return Lead.create_enquiry(
+            center=c.center, child=child, parent=family["parent"], consent=AGREED, by=c.counselor
+        ).enquiry_id
 
     results, errors = run_in_threads(4, submit)
     assert len(results) == 1

@@ -29,6 +29,9 @@ def form_data(**overrides):
         "preferred_schedule": "Weekdays after 4 PM",
         "remarks": "Saw the poster",
         "assigned_to": "",
+        "consent_method": "PHONE_VERBAL",
+        "consent_processing": "on",
+        "consent_reminders": "on",
     }
     data.update(overrides)
     return data

@@ -21,6 +21,10 @@ def test_export_holds_the_family_and_nothing_else(c):
     assert len(data["status_history"]) == 1
     assert other.child.first_name not in archive.read("children.csv").decode()
     assert lead.child.first_name in archive.read("children.csv").decode()
+    [consent] = data["consents"]  # issue 10: what the parent agreed to, and the notice's text
+    assert (consent["method"], consent["processing"], consent["reminders"]) == ("PHONE_VERBAL", True, True)
+    assert consent["notice_version"] == 1 and "withdraw your consent" in consent["notice_text"]
+    assert "consents.csv" in names
 
 
 # -- doors: the lead page and the API ----------------------------------------------------------

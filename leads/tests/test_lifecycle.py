@@ -19,7 +19,7 @@ from leads.models import (
     LifecycleError,
     Move,
 )
-from leads.tests.factories import BatchFactory, EnrollmentFactory, make_lead, persona_session, started
+from leads.tests.factories import AGREED, BatchFactory, EnrollmentFactory, make_lead, persona_session, started
 
 S = LeadStatus
 TOMORROW = datetime.timedelta(days=1)
@@ -66,6 +66,7 @@ def _enquiry(c, **kw):
         "child", {"first_name": "Mehr", "last_name": "Goyal", "dob": datetime.date(2020, 6, 15), "gender": "Girl"}
     )
     parent = kw.pop("parent", {"name": "Anshu Goyal", "phone": "98765 43210", "email": "anshu@example.com"})
+    kw.setdefault("consent", AGREED)
     return Lead.create_enquiry(center=c.center, child=child, parent=parent, by=kw.pop("by", c.counselor), **kw)
 
 
@@ -390,6 +391,7 @@ def test_reopen_refused_when_child_has_another_open_lead(c):
         center=c.center,
         child={"first_name": child.first_name, "last_name": child.last_name, "dob": child.dob, "gender": child.gender},
         parent={"name": "P", "phone": child.parents.get().phone, "same_parent": "same"},
+        consent=AGREED,
         by=c.counselor,
     )
     with pytest.raises(LifecycleError, match="already has an open lead"):

@@ -23,6 +23,7 @@ for i in range(25):
         center=center,
         child={"first_name": f"Kid{offset + i}", "last_name": "Test", "dob": datetime.date(2020, 1, 1), "gender": "Boy"},
         parent={"name": "Parent", "phone": f"+91981{offset + i:07d}"},
+        consent={"method": "PHONE_VERBAL", "processing": True},
         by=by,
     )
 """

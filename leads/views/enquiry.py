@@ -26,7 +26,7 @@ from accounts.models import Action, Role, User, mark_centers
 from leads.access import require_action
 from leads.centers import current_center, user_centers
 from leads.forms import EnquiryForm
-from leads.models import Child, ExpectationChoice, Lead, LifecycleError, Parent, Program
+from leads.models import Child, ExpectationChoice, Lead, LifecycleError, Parent, PrivacyNotice, Program
 from leads.models.lead import DuplicateEnquiry
 from leads.phones import normalize_phone
 
@@ -77,8 +77,8 @@ def _build_form(request: HttpRequest, data=None) -> EnquiryForm:
     )
     validate_url = reverse("leads:enquiry_validate")
     for name, field in form.fields.items():
-        if name in ("submission", "same_parent"):
-            continue
+        if name in ("submission", "same_parent") or name.startswith("consent_"):
+            continue  # the consent is checked by the verb on save
         field.widget.attrs.update(
             {
                 "hx-post": validate_url,
@@ -128,8 +128,12 @@ def _context(request: HttpRequest, form: EnquiryForm, duplicate: Lead | None = N
         else []
     )
     known_name, name_differs = _known_name(matches, form.data.get("parent_name", "") if form.is_bound else "")
+    center = (form.chosen_center() if cleaned else None) or form.only_center or current_center(request)
     return {
         "form": form,
+        # The notice the counselor reads to the parent (the chosen center's, else the franchise's); the
+        # page posts its version, so a notice published meanwhile is caught by the verb.
+        "notice": PrivacyNotice.current_for(center),
         "matches": matches,
         "known_name": known_name,
         "name_differs": name_differs,

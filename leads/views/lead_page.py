@@ -31,10 +31,17 @@ from django_htmx.http import trigger_client_event
 
 from accounts.models import Action, User
 from leads import forms
-from leads.access import get_follow_up_for_user, get_intro_visit_for_user, get_lead_for_user, log_lead_view
+from leads.access import (
+    get_follow_up_for_user,
+    get_intro_visit_for_user,
+    get_lead_for_user,
+    log_consent,
+    log_lead_view,
+)
 from leads.centers import user_centers
 from leads.forms import CenterChoices
 from leads.models import (
+    Consent,
     FollowUpOutcome,
     FollowUpStatus,
     Lead,
@@ -42,6 +49,7 @@ from leads.models import (
     LifecycleError,
     Move,
     Parent,
+    PrivacyNotice,
 )
 
 #: What the lead page's "Complete" offers (postponing is its own form).
@@ -184,6 +192,15 @@ class Page:
         self.details = list(lead.detail_changes.select_related("actor"))
         # Taps on the call / WhatsApp links (insights app), so the timeline shows every contact.
         self.contacts = list(lead.contact_attempts.select_related("by"))
+        # The primary parent's consent now (the first parent above): messages go to them.
+        self.consent = (
+            Consent.objects.filter(parent=self.parents[0])
+            .latest_first()
+            .select_related("notice", "obtained_by", "withdrawn_by")
+            .first()
+            if self.parents
+            else None
+        )
 
     @property
     def pending_visits(self):
@@ -367,6 +384,7 @@ def _context(request: HttpRequest, lead: Lead, *, bound: dict | None = None, not
     tasks = _task_forms(page, bound)
     shown = (
         {a.name for a in actions}
+        | {"consent"}
         | {e["form"].prefix for e in parent_forms}
         | {
             prefix
@@ -409,6 +427,27 @@ def _context(request: HttpRequest, lead: Lead, *, bound: dict | None = None, not
         "expectation_labels": _expectation_labels(page.choices, lead.parent_expectations),
         # A parent's access request: center admins (and super admins) download the family's data.
         "may_export_family": page.user.may(Action.MANAGE_CENTER),
+        **_consent_context(page, bound),
+    }
+
+
+def _consent_context(page: Page, bound: dict) -> dict:
+    """The primary parent's consent, and for roles that may change the lead the form to record one."""
+    consent = page.consent
+    may_record = bool(page.parents) and page.user.may(Action.MANAGE_LEAD)
+    form = bound.get("consent")
+    return {
+        "consent": consent,
+        "consent_parent": page.parents[0] if page.parents else None,
+        "consent_refusal": (
+            f"{page.parents[0].name} withdrew their consent: do not call or message them."
+            if consent is not None and consent.withdrawn_at
+            else ""
+        ),
+        "may_record_consent": may_record,
+        "consent_form": form or forms.ConsentForm(initial={"consent_processing": False}),
+        "consent_open": form is not None or (may_record and (consent is None or not consent.is_recorded)),
+        "consent_notice": PrivacyNotice.current_for(page.center) if may_record else None,
     }
 
 
@@ -660,3 +699,31 @@ def parent_edit(request: HttpRequest, pk: int, parent_pk: int) -> HttpResponse:
 
     with timezone.override(lead.center.tzinfo):
         return _respond(request, lead, form=form, key=prefix, work=work, event="leadUpdated", done="Parent saved.")
+
+
+@login_required
+@require_POST
+def consent_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    """Record the primary parent's consent (a new row; the earlier stays) or withdraw it: one action each,
+    under the lead's lock like every lead action, written to the access log."""
+    if name not in ("record", "withdraw"):
+        raise Http404
+    lead = _load(request, pk, Action.MANAGE_LEAD)
+    parent = Parent.objects.filter(links__child_id=lead.child_id).order_by("-links__is_primary", "name").first()
+    if parent is None:
+        raise Http404("This lead has no parent to record consent for.")
+    form = forms.ConsentForm(request.POST) if name == "record" else django_forms.Form(request.POST)
+
+    def work(lead, data):
+        if name == "record":
+            consent = Consent.record(parent, consent=form.consent_data(), by=request.user)
+        else:
+            consent = Consent.withdraw(parent, by=request.user)
+        log_consent(request, lead, consent, detail="recorded" if name == "record" else "withdrawn")
+
+    done = (
+        "Consent recorded." if name == "record" else "Consent withdrawn: no more reminders or messages to this parent."
+    )
+    with timezone.override(lead.center.tzinfo):
+        key = "consent" if name == "record" else "consent-withdraw"  # a refused withdrawal shows on top
+        return _respond(request, lead, form=form, key=key, work=work, event="leadUpdated", done=done)

@@ -59,6 +59,8 @@ def test_known_phone_fills_the_name_then_asks_about_another_spelling(page: Page,
     page.check("input[name=child_gender][value=Girl]")
     page.select_option("#id_source", "PHONE_CALL")
     question.get_by_text("Same parent: keep Anshu Goyal").click()
+    page.check("input[name=consent_method][value=PHONE_VERBAL]")
+    page.check("#id_consent_processing")
     page.get_by_role("button", name="Save enquiry").click()
     expect(page.locator("#new-enquiry-id")).to_be_visible()
     lead = Lead.objects.get(child__first_name="Mehr")

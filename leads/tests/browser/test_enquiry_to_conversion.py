@@ -43,6 +43,14 @@ def test_counselor_takes_a_lead_from_enquiry_to_conversion(page: Page, live_serv
     expect(page.locator("#errors-parent_phone")).to_be_empty()
     page.check("input[name=parent_expectations][value=confidence]")
     page.select_option("#id_source", "WALK_IN")  # no default source: the counselor asks
+    # Without the parent's consent nothing is saved, and the form says so beside the consent (issue 10).
+    page.get_by_role("button", name="Save enquiry").click()
+    expect(page.locator("#errors-consent_method")).to_contain_text("Record the parent's consent")
+    page.get_by_text("Privacy notice, version 1").click()
+    expect(page.locator("#consent-section .notice-text p")).to_contain_text("withdraw your consent")
+    page.check("input[name=consent_method][value=IN_PERSON]")
+    page.check("#id_consent_processing")
+    page.check("#id_consent_reminders")
     page.get_by_role("button", name="Save enquiry").click()
 
     # Success: the enquiry ID, big, then the lead page.
