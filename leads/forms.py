@@ -28,7 +28,7 @@ from leads.models import (
     IVOutcome,
     LeadSource,
 )
-from leads.models.consent import RECORDABLE_METHODS, ConsentMethod
+from leads.models.consent import RECORDABLE_METHODS, ConsentMethod, check_consent
 from leads.models.enrollment import Session, sessions_of
 from leads.models.lead import DIFFERENT_PERSON, SAME_PARENT
 from leads.phones import normalize_phone
@@ -305,7 +305,22 @@ class EnquiryForm(ConsentForm):
         age_errors = {"child_age", "child_age_months"} & set(self.errors)
         if no_dob and no_age and not age_errors:
             self.add_error("child_dob", "Enter the date of birth, or the age if the parent does not know it.")
+        self._check_consent_now()
         return data
+
+    def _check_consent_now(self) -> None:
+        """The verb's consent check, run with the other fields' errors too, so one submit shows them
+        all (the verb runs it again on save; it is the one rule, not a copy)."""
+        center = self.chosen_center()
+        if center is None:
+            return
+        try:
+            check_consent(self.consent_data(), center)
+        except forms.ValidationError as error:
+            for key, messages in error.message_dict.items():
+                field = self.ERROR_FIELDS.get(key)
+                if field not in self.errors:
+                    self.add_error(field, messages)
 
     def chosen_center(self):
         return self.only_center or self.cleaned_data.get("center")

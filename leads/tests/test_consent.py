@@ -43,6 +43,15 @@ def test_enquiry_form_without_consent_saves_nothing_and_says_why_next_to_the_fie
     assert counts() == before
 
 
+def test_one_submit_shows_the_consent_error_beside_the_other_fields_errors(client, c):
+    client.force_login(c.counselor)
+    data = form_data(child_first_name="")
+    data.pop("consent_method")
+    html = client.post(URL, data).content.decode()
+    assert "This field is required" in field_errors(html, "child_first_name")
+    assert "Say how the parent agreed" in field_errors(html, "consent_method")
+
+
 def test_enquiry_form_refused_processing_is_said_next_to_the_checkbox(client, c):
     client.force_login(c.counselor)
     before = counts()
