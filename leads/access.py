@@ -76,3 +76,40 @@ def log_lead_view(request, lead: Lead, *, detail: str = "") -> None:
         family_id=lead.child_id,
         detail=detail,
     )
+
+
+#: Query-string values that may carry a child's or parent's name, phone or email: logged as hidden.
+_SEARCH_PARAMETERS = frozenset({"q", "search"})
+
+
+def export_detail(query, *, prefix: str = "", skip: tuple[str, ...] = ()) -> str:
+    """What was exported, as its filters (`source=REFERRAL&status=...`), never the search text."""
+    parts = [
+        f"{name}={'(hidden)' if name in _SEARCH_PARAMETERS else value}"
+        for name, values in query.lists()
+        for value in values
+        if value != "" and name not in skip
+    ]
+    return " ".join(filter(None, [prefix, "&".join(parts)]))[:200]
+
+
+def log_lead_list_export(request, *, center_id: int | None, detail: str) -> None:
+    """One access-log row for a list of leads leaving the product (CSV, XLSX, an API list page).
+
+    One INSERT and no read: the rows are not looked up (the filters say what went out). The
+    center is the one the list was narrowed to, or the user's only center; a list over several
+    centers has none (super admins see those rows).
+    """
+    from leads.centers import user_centers
+
+    if center_id is None:
+        centers = user_centers(request)  # read once per request already by the list's filter
+        center_id = centers[0].pk if len(centers) == 1 else None
+    AccessLog.record(
+        request,
+        action=AccessAction.EXPORT,
+        object_type="lead_list",
+        user=getattr(request, "auth", None) or request.user,
+        center_id=center_id,
+        detail=detail,
+    )

@@ -34,7 +34,7 @@ from api.schemas import (
     aware,
 )
 from leads import params
-from leads.access import get_lead_for_user, log_lead_view, require_action
+from leads.access import export_detail, get_lead_for_user, log_lead_list_export, log_lead_view, require_action
 from leads.filters import LeadFilter
 from leads.lifecycle import plan_move
 from leads.models import FollowUp, Lead, LeadSource, LeadStatus, LifecycleError
@@ -186,7 +186,11 @@ def list_leads(
     if assigned_to:
         leads = leads.filter(assigned_to_id=assigned_to)
     leads = with_summary(leads.in_center(user, center_id)).order_by("-created_at", "-pk")
-    return list(leads[skip : skip + limit])
+    page = list(leads[skip : skip + limit])
+    page_info = f"api skip={skip} limit={limit} rows={len(page)}"
+    detail = export_detail(request.GET, prefix=page_info, skip=("skip", "limit"))
+    log_lead_list_export(request, center_id=center_id, detail=detail)
+    return page
 
 
 @router.get("/leads/{lead_id}", response=responses({200: LeadOut}), summary="Get a lead")

@@ -41,3 +41,39 @@ def test_a_refused_view_logs_nothing(client, c, b):
     client.force_login(b.counselor)
     assert client.get(reverse("leads:lead_detail", args=[lead.pk])).status_code == 403
     assert not AccessLog.objects.exists()
+
+
+# -- exports of the list ---------------------------------------------------------------------------
+
+
+def test_csv_and_xlsx_exports_log_one_row_each_with_the_filters_but_not_the_search(client, c):
+    make_lead(c.center, c.counselor)
+    make_lead(c.center, c.counselor)
+    client.force_login(c.counselor)
+
+    for url in ("/leads/export.csv", "/leads/export.xlsx"):
+        response = client.get(url, {"source": "WALK_IN", "q": "Priya"}, REMOTE_ADDR="198.51.100.7")
+        assert response.status_code == 200
+        b"".join(response.streaming_content)
+
+    rows = list(AccessLog.objects.order_by("pk"))
+    assert [(r.action, r.object_type, r.object_id, r.family_id) for r in rows] == [
+        (AccessAction.EXPORT, "lead_list", "", None)
+    ] * 2
+    assert [r.detail for r in rows] == ["csv source=WALK_IN&q=(hidden)", "xlsx source=WALK_IN&q=(hidden)"]
+    assert {(r.user_id, r.center_id, r.address) for r in rows} == {(c.counselor.pk, c.center.pk, "198.51.100.7")}
+
+
+def test_a_refused_export_logs_nothing(client, c):
+    client.force_login(c.trainer)
+    assert client.get("/leads/export.csv").status_code == 403
+    client.force_login(c.counselor)
+    assert client.get("/leads/export.csv", {"source": "NOT_A_SOURCE"}).status_code == 400
+    assert not AccessLog.objects.exists()
+
+
+def test_a_super_admins_export_over_all_centers_has_no_center_and_one_center_when_chosen(client, c, b, superadmin):
+    client.force_login(superadmin)
+    b"".join(client.get("/leads/export.csv", {"center": ""}).streaming_content)
+    b"".join(client.get("/leads/export.csv", {"center": b.center.pk}).streaming_content)
+    assert list(AccessLog.objects.order_by("pk").values_list("center_id", flat=True)) == [None, b.center.pk]
