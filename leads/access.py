@@ -64,6 +64,25 @@ def get_batch_for_user(user: User, pk: int, *, action: str = Action.SCHEDULE_VIS
     return batch
 
 
+def log_lead_change(request, lead: Lead, detail: str) -> None:
+    """One access-log row for a change to a lead or its visits, follow-ups or family: one INSERT.
+
+    Called by every door (lead page, board, queue, trainer view, API) once its verb succeeded, so
+    a refused action logs nothing. `detail` names the door and the action ("board move to
+    CLOSED_LOST", "api follow-up 7 cancel"), never the data written.
+    """
+    AccessLog.record(
+        request,
+        action=AccessAction.CHANGE,
+        object_type="lead",
+        object_id=lead.pk,
+        user=getattr(request, "auth", None) or request.user,
+        center_id=lead.center_id,
+        family_id=lead.child_id,
+        detail=detail,
+    )
+
+
 def log_lead_view(request, lead: Lead, *, detail: str = "") -> None:
     """One access-log row for a look at a lead and its family (lead page, API detail): one INSERT."""
     AccessLog.record(

@@ -10,7 +10,7 @@ from api import references
 from api.errors import renamed
 from api.routers.common import path_id, responses
 from api.schemas import MAX_ID, BatchOut, EnrollmentIn, EnrollmentOut, ExpectationChoiceOut, SessionOut, UserOut
-from leads.access import get_batch_for_user, require_action
+from leads.access import get_batch_for_user, log_lead_change, require_action
 from leads.models import Batch, ExpectationChoice
 from leads.models.enrollment import SESSIONS_OFFERED
 
@@ -96,4 +96,5 @@ def create_enrollment(request: HttpRequest, payload: EnrollmentIn):
             notes=payload.notes,
             by=user,
         )
+    log_lead_change(request, lead, f"api enrollment {enrollment.pk} convert")
     return Status(201, enrollment)
