@@ -10,18 +10,27 @@ CHANGELIST = "admin:accounts_accesslog_changelist"
 
 
 def _row(center, user, *, action=AccessAction.VIEW, family_id=None, object_id="1", at=None):
-    row = AccessLog.record(
+    if at is None:
+        return AccessLog.record(
+            action=action,
+            object_type="lead",
+            object_id=object_id,
+            user=user,
+            center_id=center.pk if center else None,
+            family_id=family_id,
+            detail="test",
+        )
+    # An older row is inserted with its time: rows are never updated (the database refuses).
+    return AccessLog.objects.create(
+        at=at,
         action=action,
         object_type="lead",
         object_id=object_id,
         user=user,
-        center_id=center.pk if center else None,
+        center=center,
         family_id=family_id,
         detail="test",
     )
-    if at is not None:
-        AccessLog.objects.filter(pk=row.pk).update(at=at)  # fixtures only: the ORM path, not a trigger test
-    return row
 
 
 def _listed(response) -> set[int]:
