@@ -64,3 +64,36 @@ def test_the_test_runners_flush_still_empties_the_table_after_a_transactional_te
 @pytest.mark.django_db(transaction=True)
 def test_and_the_next_transactional_test_starts_empty():
     assert not AccessLog.objects.exists()
+
+
+# -- the ORM refuses too, with one narrow way to prune -------------------------------------------
+
+
+def test_the_orm_refuses_update_save_and_delete(db):
+    row = _row()
+    with pytest.raises(TypeError, match="append-only"):
+        AccessLog.objects.filter(pk=row.pk).update(detail="x")
+    with pytest.raises(TypeError, match="append-only"):
+        AccessLog.objects.all().delete()
+    row.detail = "x"
+    with pytest.raises(TypeError, match="append-only"):
+        row.save()
+    with pytest.raises(TypeError, match="append-only"):
+        row.delete()
+    assert AccessLog.objects.get(pk=row.pk).detail == ""
+
+
+def test_prune_older_than_removes_only_rows_past_the_cutoff(db):
+    _row(days_ago=800)
+    old, recent = _row(days_ago=400), _row(days_ago=10)
+    assert AccessLog.objects.prune_older_than(timezone.now() - datetime.timedelta(days=700)) == 1
+    assert set(AccessLog.objects.values_list("pk", flat=True)) == {old.pk, recent.pk}
+    assert AccessLog.objects.prune_older_than(timezone.now() - datetime.timedelta(days=395)) == 1
+    assert list(AccessLog.objects.values_list("pk", flat=True)) == [recent.pk]
+
+
+def test_prune_refuses_a_cutoff_inside_the_year(db):
+    _row(days_ago=100)
+    with pytest.raises(ValueError, match="365 days"):
+        AccessLog.objects.prune_older_than(timezone.now() - datetime.timedelta(days=30))
+    assert AccessLog.objects.count() == 1
