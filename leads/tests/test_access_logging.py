@@ -157,3 +157,19 @@ def test_the_trainer_view_logs_attendance_and_outcome_and_not_a_refusal(client, 
         _change(visit.lead, c.trainer, f"trainer visit {visit.pk} attendance"),
         _change(visit.lead, c.trainer, f"trainer visit {visit.pk} outcome INTERESTED_ENROLL_NOW"),
     ]
+
+
+def test_admin_is_a_door_too_a_look_an_action_and_an_edit_are_logged(client, c):
+    lead = make_lead(c.center, c.counselor)
+    closed = make_lead(c.center, c.counselor)
+    closed.close(reason="Moved away", by=c.counselor)
+    client.force_login(c.admin)
+    assert client.get(reverse("admin:leads_lead_change", args=[lead.pk])).status_code == 200
+    url = reverse("admin:leads_lead_changelist")
+    data = {"action": "close_leads", "_selected_action": [lead.pk, closed.pk], "apply": "1"}
+    client.post(url, {**data, "category": "PRICE", "reason": "Fees"})  # the closed one is refused
+
+    assert list(AccessLog.objects.order_by("pk").values_list("action", "object_id", "detail")) == [
+        (AccessAction.VIEW, str(lead.pk), "admin lead"),
+        (AccessAction.CHANGE, str(lead.pk), "admin closed"),
+    ]
