@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import zoneinfo
 
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -300,6 +301,30 @@ class AccessAction(models.TextChoices):
     SIGN_IN = "SIGN_IN", "Sign-in"
 
 
+#: The access log keeps every row at least this long (DPDP Rules 2025, rule 8: one year); the
+#: database triggers of migration 0004 hold the same floor.
+ACCESS_LOG_MINIMUM_DAYS = 365
+
+
+class AccessLogQuerySet(models.QuerySet):
+    """Rows are appended, never changed: `update` and `delete` refuse; `prune_older_than` is the
+    retention command's one way to remove rows, and only those past the one-year floor."""
+
+    def update(self, **kwargs):
+        raise TypeError("The access log is append-only.")
+
+    def delete(self):
+        raise TypeError("The access log is append-only: prune old rows with prune_older_than(cutoff).")
+
+    def prune_older_than(self, cutoff: datetime.datetime) -> int:
+        """Delete the rows (of this queryset) from before `cutoff`; returns how many."""
+        floor = timezone.now() - datetime.timedelta(days=ACCESS_LOG_MINIMUM_DAYS)
+        if cutoff > floor:
+            raise ValueError(f"The access log keeps every row at least {ACCESS_LOG_MINIMUM_DAYS} days.")
+        deleted, _ = models.QuerySet.delete(self.filter(at__lt=cutoff))
+        return deleted
+
+
 class AccessLog(models.Model):
     """Who looked at, exported, changed or erased what, and from where: one row per action.
 
@@ -320,6 +345,8 @@ class AccessLog(models.Model):
     address = models.GenericIPAddressField(null=True, blank=True)
     detail = models.CharField(max_length=200, blank=True)
 
+    objects = AccessLogQuerySet.as_manager()
+
     class Meta:
         ordering = ["-at", "-pk"]
         indexes = [models.Index(fields=["center", "-at"], name="accesslog_center_at")]
@@ -329,6 +356,14 @@ class AccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.get_action_display()} {self.object_type} {self.object_id}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError("The access log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("The access log is append-only: prune old rows with prune_older_than(cutoff).")
 
     @classmethod
     def record(

@@ -149,7 +149,8 @@ def _send(log: ReminderLog, report: Report, send: Callable[[str], bool]) -> None
     try:
         delivered = send(log.idempotency_key)
     except Exception as error:  # any provider failure: record it, keep the other channels going
-        logger.warning("Reminder %s by %s failed: %s", log.key, log.channel, error)
+        # A provider's error may quote the number: masked in the log (the reminder log keeps it whole).
+        logger.warning("Reminder %s by %s failed: %s", log.key, log.channel, sms.without_numbers(str(error)))
         _record(log, status=DeliveryStatus.FAILED, error=str(error)[:2000] or type(error).__name__)
         report.failed[log.channel] += 1
         return

@@ -15,6 +15,7 @@ from __future__ import annotations
 import http.client
 import json
 import logging
+import re
 import urllib.error
 import urllib.request
 
@@ -23,6 +24,24 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
 logger = logging.getLogger("insights.sms")
+
+
+#: A phone number as it may appear in a provider's error or a message: a run of 7+ digits, with
+#: an optional + and spaces or dashes between the digits.
+_PHONE = re.compile(r"\+?\d(?:[\s-]?\d){6,}")
+
+
+def masked(number: str) -> str:
+    """`+91******3210`: enough to tell two numbers apart in a log, not to call one."""
+    digits = re.sub(r"\D", "", number or "")
+    if len(digits) < 6:
+        return "*" * len(digits)
+    return f"{'+' if number.strip().startswith('+') else ''}{digits[:2]}{'*' * (len(digits) - 6)}{digits[-4:]}"
+
+
+def without_numbers(text: str) -> str:
+    """`text` with every phone number in it masked: for log lines that quote a provider's answer."""
+    return _PHONE.sub(lambda match: masked(match.group()), text)
 
 
 class SMSError(Exception):
@@ -46,7 +65,8 @@ class LogSMSBackend(BaseSMSBackend):
     delivers = False
 
     def send(self, to: str, body: str, *, idempotency_key: str) -> None:
-        logger.info("SMS to %s (not sent, SMS_BACKEND is the log): %s", to, body)
+        # Never the number or the text: they carry a parent's phone and name and a child's name.
+        logger.info("SMS to %s (not sent, SMS_BACKEND is the log): %d characters", masked(to), len(body))
 
 
 class LocmemSMSBackend(BaseSMSBackend):

@@ -64,6 +64,25 @@ def get_batch_for_user(user: User, pk: int, *, action: str = Action.SCHEDULE_VIS
     return batch
 
 
+def log_lead_change(request, lead: Lead, detail: str) -> None:
+    """One access-log row for a change to a lead or its visits, follow-ups or family: one INSERT.
+
+    Called by every door (lead page, board, queue, trainer view, API) once its verb succeeded, so
+    a refused action logs nothing. `detail` names the door and the action ("board move to
+    CLOSED_LOST", "api follow-up 7 cancel"), never the data written.
+    """
+    AccessLog.record(
+        request,
+        action=AccessAction.CHANGE,
+        object_type="lead",
+        object_id=lead.pk,
+        user=getattr(request, "auth", None) or request.user,
+        center_id=lead.center_id,
+        family_id=lead.child_id,
+        detail=detail,
+    )
+
+
 def log_lead_view(request, lead: Lead, *, detail: str = "") -> None:
     """One access-log row for a look at a lead and its family (lead page, API detail): one INSERT."""
     AccessLog.record(
@@ -89,4 +108,41 @@ def log_consent(request, lead: Lead, consent, *, detail: str) -> None:
         center_id=lead.center_id,
         family_id=lead.child_id,
         detail=f"{detail}: {', '.join(consent.purposes) or 'nothing'} ({consent.method})",
+    )
+
+
+#: Query-string values that may carry a child's or parent's name, phone or email: logged as hidden.
+_SEARCH_PARAMETERS = frozenset({"q", "search"})
+
+
+def export_detail(query, *, prefix: str = "", skip: tuple[str, ...] = ()) -> str:
+    """What was exported, as its filters (`source=REFERRAL&status=...`), never the search text."""
+    parts = [
+        f"{name}={'(hidden)' if name in _SEARCH_PARAMETERS else value}"
+        for name, values in query.lists()
+        for value in values
+        if value != "" and name not in skip
+    ]
+    return " ".join(filter(None, [prefix, "&".join(parts)]))[:200]
+
+
+def log_lead_list_export(request, *, center_id: int | None, detail: str) -> None:
+    """One access-log row for a list of leads leaving the product (CSV, XLSX, an API list page).
+
+    One INSERT and no read: the rows are not looked up (the filters say what went out). The
+    center is the one the list was narrowed to, or the user's only center; a list over several
+    centers has none (super admins see those rows).
+    """
+    from leads.centers import user_centers
+
+    if center_id is None:
+        centers = user_centers(request)  # read once per request already by the list's filter
+        center_id = centers[0].pk if len(centers) == 1 else None
+    AccessLog.record(
+        request,
+        action=AccessAction.EXPORT,
+        object_type="lead_list",
+        user=getattr(request, "auth", None) or request.user,
+        center_id=center_id,
+        detail=detail,
     )

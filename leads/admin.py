@@ -9,6 +9,7 @@ from django.template.response import TemplateResponse
 
 from accounts.admin import ScopedAdmin
 from accounts.models import Role, User
+from leads.access import log_lead_change, log_lead_view
 from leads.forms import CloseForm, ConvertForm
 from leads.models import (
     Batch,
@@ -176,6 +177,12 @@ class LeadAdmin(ScopedAdmin):
         if fields:
             obj.refresh_from_db()
             obj.update_details(by=request.user, **fields)
+            log_lead_change(request, obj, f"admin edit {' '.join(sorted(fields))}")
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and request.method == "GET":
+            log_lead_view(request, obj, detail="admin lead")  # admin is a door to the family too
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     def _run(self, request, leads, verb, done: str) -> None:
         ok, failed = 0, []
@@ -186,6 +193,8 @@ class LeadAdmin(ScopedAdmin):
             except (LifecycleError, ValidationError, PermissionDenied) as error:
                 message = error.message if isinstance(error, LifecycleError) else "; ".join(_messages(error))
                 failed.append(f"{lead.enquiry_id}: {message}")
+            else:
+                log_lead_change(request, lead, f"admin {done}")
         if ok:
             self.message_user(request, f"{ok} lead(s) {done}.", messages.SUCCESS)
         for line in failed:

@@ -10,7 +10,7 @@ from api import references
 from api.errors import invalid, renamed
 from api.routers.common import path_id, responses
 from api.schemas import MAX_ID, FollowUpIn, FollowUpOut, FollowUpUpdateIn, aware
-from leads.access import get_follow_up_for_user, get_lead_for_user, require_action
+from leads.access import get_follow_up_for_user, get_lead_for_user, log_lead_change, require_action
 from leads.models import FollowUp, FollowUpOutcome, FollowUpStatus
 
 router = Router(tags=["follow-ups"])
@@ -51,6 +51,7 @@ def create_follow_up(request: HttpRequest, lead_id: int, payload: FollowUpIn):
         by=user,
     )
     follow_up.lead = lead
+    log_lead_change(request, lead, f"api follow-up {follow_up.pk} create")
     return Status(201, follow_up)
 
 
@@ -113,6 +114,7 @@ def update_follow_up(request: HttpRequest, follow_up_id: int, payload: FollowUpU
         if "assigned_to_user_id" in sent:
             changes["assigned_to"] = references.staff(user, payload.assigned_to_user_id, "assigned_to_user_id")
         follow_up.edit(by=user, **changes)
+        log_lead_change(request, follow_up.lead, f"api follow-up {follow_up.pk} edit")
         return follow_up
     if edits := sorted(sent & {"scheduled_date", "assigned_to_user_id"}):
         raise invalid(
@@ -122,6 +124,7 @@ def update_follow_up(request: HttpRequest, follow_up_id: int, payload: FollowUpU
         if payload.outcome is not None:
             raise invalid("outcome", "A cancelled follow-up has no outcome: send COMPLETED to record one.")
         follow_up.cancel(by=user, notes=payload.notes)
+        log_lead_change(request, follow_up.lead, f"api follow-up {follow_up.pk} cancel")
         return follow_up
     if payload.status not in (None, FollowUpStatus.COMPLETED):
         raise invalid("status", "Send COMPLETED with an outcome, or CANCELLED.")
@@ -159,4 +162,5 @@ def update_follow_up(request: HttpRequest, follow_up_id: int, payload: FollowUpU
             enroll=enroll,
             enrollment=enrollment,
         )
+    log_lead_change(request, follow_up.lead, f"api follow-up {follow_up.pk} complete {payload.outcome}")
     return follow_up

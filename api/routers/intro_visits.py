@@ -14,7 +14,7 @@ from api import references
 from api.errors import invalid, renamed
 from api.routers.common import path_id, responses
 from api.schemas import MAX_ID, CancelVisitIn, Day, IntroVisitIn, IntroVisitOut, IntroVisitUpdateIn, aware
-from leads.access import get_intro_visit_for_user, get_lead_for_user
+from leads.access import get_intro_visit_for_user, get_lead_for_user, log_lead_change
 from leads.models import IntroVisit
 
 router = Router(tags=["intro visits"])
@@ -45,6 +45,7 @@ def schedule_intro_visit(request: HttpRequest, lead_id: int, payload: IntroVisit
         by=user,
     )
     visit.lead = lead
+    log_lead_change(request, lead, f"api intro-visit {visit.pk} schedule")
     return Status(201, visit)
 
 
@@ -65,22 +66,28 @@ def update_intro_visit(request: HttpRequest, iv_id: int, payload: IntroVisitUpda
         return _reschedule(request, iv_id, payload)
     user = request.auth
     visit = get_intro_visit_for_user(user, path_id(iv_id, "intro visit"), action=Action.RECORD_OUTCOME)
-    _record(visit, payload, user)
+    done = _record(visit, payload, user)
+    log_lead_change(request, visit.lead, f"api intro-visit {visit.pk} {done}")
     return visit
 
 
-def _record(visit: IntroVisit, payload: IntroVisitUpdateIn, user: User) -> None:
-    """Attendance, outcome or correction: one verb each; the rules (start, window, moved on) are theirs."""
+def _record(visit: IntroVisit, payload: IntroVisitUpdateIn, user: User) -> str:
+    """Attendance, outcome or correction: one verb each; the rules (start, window, moved on) are theirs.
+
+    Returns what was done, for the access log."""
     attended_at = aware(payload.attended_at, visit.lead.center)
     with renamed({"notes": "outcome_notes"}):
         if payload.outcome is None:
             if attended_at is None:
                 raise invalid("outcome", "Send the outcome, or attended_at to record attendance only.")
             visit.record_attendance(attended_at=attended_at, by=user)
-        elif visit.outcome and payload.outcome != visit.outcome:
+            return "attendance"
+        if visit.outcome and payload.outcome != visit.outcome:
             visit.correct_outcome(outcome=payload.outcome, notes=payload.outcome_notes, by=user)
-        else:  # a second PATCH with the same outcome: the verb's "already has an outcome" (409)
-            visit.record_outcome(outcome=payload.outcome, notes=payload.outcome_notes, attended_at=attended_at, by=user)
+            return f"correct to {visit.outcome}"
+        # A second PATCH with the same outcome: the verb's "already has an outcome" (409).
+        visit.record_outcome(outcome=payload.outcome, notes=payload.outcome_notes, attended_at=attended_at, by=user)
+        return f"outcome {visit.outcome}"
 
 
 # -- rescheduling and cancelling (counselors, admins) ------------------------------------------------
@@ -110,6 +117,7 @@ def _reschedule(request: HttpRequest, iv_id: int, payload: IntroVisitUpdateIn) -
         notes=payload.notes,
         by=user,
     )
+    log_lead_change(request, visit.lead, f"api intro-visit {visit.pk} reschedule")
     return visit
 
 
@@ -120,6 +128,7 @@ def cancel_intro_visit(request: HttpRequest, iv_id: int, payload: CancelVisitIn)
     user = request.auth
     visit = get_intro_visit_for_user(user, path_id(iv_id, "intro visit"), action=Action.SCHEDULE_VISIT)
     visit.cancel(reason=payload.reason, by=user)
+    log_lead_change(request, visit.lead, f"api intro-visit {visit.pk} cancel")
     return visit
 
 

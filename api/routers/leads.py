@@ -34,7 +34,14 @@ from api.schemas import (
     aware,
 )
 from leads import params
-from leads.access import get_lead_for_user, log_lead_view, require_action
+from leads.access import (
+    export_detail,
+    get_lead_for_user,
+    log_lead_change,
+    log_lead_list_export,
+    log_lead_view,
+    require_action,
+)
 from leads.filters import LeadFilter
 from leads.lifecycle import plan_move
 from leads.models import FollowUp, Lead, LeadSource, LeadStatus, LifecycleError
@@ -187,7 +194,11 @@ def list_leads(
     if assigned_to:
         leads = leads.filter(assigned_to_id=assigned_to)
     leads = with_summary(leads.in_center(user, center_id)).order_by("-created_at", "-pk")
-    return list(leads[skip : skip + limit])
+    page = list(leads[skip : skip + limit])
+    page_info = f"api skip={skip} limit={limit} rows={len(page)}"
+    detail = export_detail(request.GET, prefix=page_info, skip=("skip", "limit"))
+    log_lead_list_export(request, center_id=center_id, detail=detail)
+    return page
 
 
 @router.get("/leads/{lead_id}", response=responses({200: LeadOut}), summary="Get a lead")
@@ -221,6 +232,7 @@ def update_discovery(request: HttpRequest, lead_id: int, payload: DiscoveryIn):
         discovery_notes=payload.discovery_notes,
         by=request.auth,
     )
+    log_lead_change(request, lead, "api discovery")
     return lead
 
 
@@ -303,6 +315,7 @@ def update_status(request: HttpRequest, lead_id: int, payload: StatusIn):
             # The verb kept the status (e.g. discovery on a lead with a visit booked): refuse
             # the move and roll back, so the call never half-happens.
             raise LifecycleError(_kept_status_sentence(lead, target))
+    log_lead_change(request, lead, f"api status {target}")
     return lead
 
 
@@ -346,6 +359,7 @@ def convert_lead(request: HttpRequest, lead_id: int, payload: ConvertIn):
         enrollment = references.enrollment(user, payload.enrollment_id)
         if lead.enrollment_id != enrollment.pk:
             lead.convert(enrollment=enrollment, by=user)
+            log_lead_change(request, lead, "api convert")
         return lead
     if payload.batch_id is None:
         raise invalid("batch_id", "Send batch_id and start_date (or the enrollment_id of POST /enrollments).")
@@ -359,6 +373,7 @@ def convert_lead(request: HttpRequest, lead_id: int, payload: ConvertIn):
             notes=payload.notes,
             by=user,
         )
+    log_lead_change(request, lead, "api convert")
     return lead
 
 
@@ -368,6 +383,7 @@ def close_lead(request: HttpRequest, lead_id: int, payload: CloseIn):
     user = request.auth
     lead = get_lead_for_user(user, path_id(lead_id, "lead"), action=Action.CLOSE)
     lead.close(reason=payload.reason, category=payload.category, by=user)
+    log_lead_change(request, lead, "api close")
     return lead
 
 
@@ -391,6 +407,7 @@ def update_lead_legacy(request: HttpRequest, lead_id: int, payload: LeadUpdateIn
         fields["discovery_notes"] = payload.notes or ""
     if fields:
         lead.update_details(by=user, **fields)
+        log_lead_change(request, lead, f"api edit {' '.join(sorted(fields))}")
     return lead
 
 

@@ -19,7 +19,7 @@ from api.schemas import (
     SessionOut,
     UserOut,
 )
-from leads.access import get_batch_for_user, require_action
+from leads.access import get_batch_for_user, log_lead_change, require_action
 from leads.models import Batch, ExpectationChoice, PrivacyNotice
 from leads.models.enrollment import SESSIONS_OFFERED
 
@@ -118,4 +118,5 @@ def create_enrollment(request: HttpRequest, payload: EnrollmentIn):
             notes=payload.notes,
             by=user,
         )
+    log_lead_change(request, lead, f"api enrollment {enrollment.pk} convert")
     return Status(201, enrollment)

@@ -311,8 +311,10 @@ def test_lists_and_details_query_budget(c, api_as, django_assert_max_num_queries
     api = api_as(c.counselor)
     api.get("/leads")  # warm up: first request imports and builds the routes
 
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7) as queries:  # 6 + the access-log INSERT of the list page
         assert len(api.get("/leads", limit=200).json()) == n
+    touching_log = [q["sql"] for q in queries.captured_queries if "accounts_accesslog" in q["sql"]]
+    assert len(touching_log) == 1 and touching_log[0].startswith("INSERT")
     with django_assert_max_num_queries(6):
         assert len(api.get("/intro-visits", limit=200).json()) == n
     with django_assert_max_num_queries(6):

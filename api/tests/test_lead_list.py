@@ -62,9 +62,11 @@ def test_list_stays_in_a_constant_number_of_queries(c, api_as, django_assert_max
         FollowUp.objects.create(lead=lead, scheduled_date=at_local(c, 2026, 12, 20))
     api = api_as(c.counselor)
     api.get("/leads")  # warm up: first request imports and builds the routes
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7) as queries:  # 6 + the access-log INSERT
         rows = api.get("/leads", limit=200, status="ENQUIRY_RECEIVED", program_id=c.batch.program.pk).json()
     assert len(rows) == n and all(row["parent_name"] and row["next_follow_up"] for row in rows)
+    touching_log = [q["sql"] for q in queries.captured_queries if "accounts_accesslog" in q["sql"]]
+    assert len(touching_log) == 1 and touching_log[0].startswith("INSERT")
 
 
 # -- filters -------------------------------------------------------------------------------------

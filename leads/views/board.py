@@ -27,7 +27,7 @@ from django_htmx.http import reswap, retarget, trigger_client_event
 
 from accounts.models import Action, User, mark_centers
 from leads import forms, params
-from leads.access import get_lead_for_user, require_action
+from leads.access import get_lead_for_user, log_lead_change, require_action
 from leads.filters import LeadFilter
 from leads.forms import CenterChoices
 from leads.lifecycle import MOVE_PERMISSION, TERMINAL_STATUSES, PlannedMove, move_targets, plan_move
@@ -308,6 +308,7 @@ def move(request: HttpRequest, pk: int) -> HttpResponse:
         return _form_response(request, lead, board_move, form, status=400)
     except PermissionDenied as error:
         return _refused(request, lead, str(error) or "You may not move this lead.", status=403)
+    log_lead_change(request, lead, f"board move to {to}")
 
     message = f"{lead.enquiry_id} moved to “{S(lead.status).label}”."
     if not request.htmx:

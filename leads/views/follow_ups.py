@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import reswap, trigger_client_event
 
 from accounts.models import Action, Center, User
-from leads.access import get_follow_up_for_user, require_action
+from leads.access import get_follow_up_for_user, log_lead_change, require_action
 from leads.centers import current_center, user_centers
 from leads.context_processors import Nav
 from leads.forms import CenterChoices, CompleteFollowUpForm, add_verb_errors
@@ -195,7 +195,9 @@ def _row_response(
     return render(request, template, context, status=status)
 
 
-def _done(request: HttpRequest, follow_up: FollowUp, message: str) -> HttpResponse:
+def _done(request: HttpRequest, follow_up: FollowUp, message: str, *, detail: str) -> HttpResponse:
+    """A recorded follow-up: its access-log row, then the row leaves the queue."""
+    log_lead_change(request, follow_up.lead, f"queue follow-up {follow_up.pk} {detail}")
     if not request.htmx:
         messages.success(request, message)
         return redirect(_queue_url(request))
@@ -249,7 +251,7 @@ def complete(request: HttpRequest, pk: int) -> HttpResponse:
     message = f"Follow-up for {follow_up.lead.child} recorded: {outcome}."
     if next_follow_up is not None:
         message += f" Next call {center_dt(next_follow_up.scheduled_date, follow_up.lead.center)}."
-    return _done(request, follow_up, message)
+    return _done(request, follow_up, message, detail=f"complete {form.cleaned_data['outcome']}")
 
 
 @login_required
@@ -263,4 +265,4 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
         return _refused(request, follow_up, str(error))
     except PermissionDenied:
         raise
-    return _done(request, follow_up, f"Follow-up for {follow_up.lead.child} cancelled.")
+    return _done(request, follow_up, f"Follow-up for {follow_up.lead.child} cancelled.", detail="cancel")

@@ -36,6 +36,7 @@ from leads.access import (
     get_intro_visit_for_user,
     get_lead_for_user,
     log_consent,
+    log_lead_change,
     log_lead_view,
 )
 from leads.centers import user_centers
@@ -488,14 +489,19 @@ def enquiry_created(request: HttpRequest, pk: int) -> HttpResponse:
 # -- acting ---------------------------------------------------------------------------------------
 
 
-def _perform(request: HttpRequest, lead: Lead, work: Callable[[], None]) -> None:
-    """Run `work` in one transaction under the lead's row lock, once per rendered version."""
+def _perform(request: HttpRequest, lead: Lead, work: Callable[[], None], *, detail: str) -> None:
+    """Run `work` in one transaction under the lead's row lock, once per rendered version.
+
+    Every action of the lead page passes here: its access-log row is written in the same
+    transaction, after the verb succeeded (a refusal rolls back and logs nothing).
+    """
     with transaction.atomic():
         current = Lead.objects.select_for_update().filter(pk=lead.pk).values_list("updated_at", flat=True).get()
         if request.POST.get("version") != current.isoformat():
             raise Stale
         work()
         Lead.objects.filter(pk=lead.pk).update(updated_at=timezone.now())
+        log_lead_change(request, lead, f"lead page {detail}")
 
 
 def _respond(
@@ -513,7 +519,7 @@ def _respond(
     if form.is_valid():
         try:
             with timezone.override(lead.center.tzinfo):
-                _perform(request, lead, lambda: work(lead, form.cleaned_data))
+                _perform(request, lead, lambda: work(lead, form.cleaned_data), detail=key)
         except Stale:
             notice = "Nothing was saved twice: this lead had already changed. Here is how it stands now."
             if not request.htmx:

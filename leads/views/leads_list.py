@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.models import Action, mark_centers
-from leads.access import require_action
+from leads.access import export_detail, log_lead_list_export, require_action
 from leads.exports import Text, csv_response, local, xlsx_response
 from leads.filters import LeadFilter
 from leads.models import FamilyLink, IVOutcome, Lead
@@ -121,6 +121,10 @@ def _export(request: HttpRequest, kind: str) -> HttpResponse:
     if not filterset.is_valid():
         return HttpResponse("Check the filters: " + filterset.errors.as_text(), status=400, content_type="text/plain")
     filename = f"leads-{timezone.localdate():%Y-%m-%d}.{kind}"
+    chosen = filterset.form.cleaned_data.get("center")
+    log_lead_list_export(
+        request, center_id=chosen.pk if chosen else None, detail=export_detail(request.GET, prefix=kind)
+    )
     rows = _export_rows(request, filterset)
     if kind == "xlsx":
         return xlsx_response(filename, CSV_COLUMNS, rows, widths=[width for _, width in EXPORT_COLUMNS])

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
 from accounts.models import Action, Center, Role, User
-from leads.access import get_intro_visit_for_user, require_action
+from leads.access import get_intro_visit_for_user, log_lead_change, require_action
 from leads.centers import current_center, user_centers
 from leads.lifecycle import require_own_visit
 from leads.models import ExpectationChoice, IntroVisit, IVOutcome, LifecycleError
@@ -147,7 +147,9 @@ def visit_card(request: HttpRequest, pk: int) -> HttpResponse:
     return _card(request, visit, step=step.cleaned_data["step"] if step.is_valid() else "")
 
 
-def _done(request: HttpRequest, visit: IntroVisit, message: str) -> HttpResponse:
+def _done(request: HttpRequest, visit: IntroVisit, message: str, *, detail: str) -> HttpResponse:
+    """A recorded visit: its access-log row, then the card as it stands."""
+    log_lead_change(request, visit.lead, f"trainer visit {visit.pk} {detail}")
     if not request.htmx:
         messages.success(request, message)
         return redirect(reverse("leads:trainer_today"))
@@ -174,7 +176,7 @@ def record_attendance(request: HttpRequest, pk: int) -> HttpResponse:
         visit.record_attendance(by=request.user)
     except (LifecycleError, ValidationError) as error:
         return _refused(request, visit, error)
-    return _done(request, visit, f"{visit.lead.child}: attended. How did it go?")
+    return _done(request, visit, f"{visit.lead.child}: attended. How did it go?", detail="attendance")
 
 
 @login_required
@@ -190,7 +192,9 @@ def record_outcome(request: HttpRequest, pk: int) -> HttpResponse:
         visit.record_outcome(outcome=outcome, notes=notes, by=request.user)
     except (LifecycleError, ValidationError) as error:
         return _refused(request, visit, error, step=retry)
-    return _done(request, visit, f"{visit.lead.child}: {visit.get_outcome_display().lower()}.")
+    return _done(
+        request, visit, f"{visit.lead.child}: {visit.get_outcome_display().lower()}.", detail=f"outcome {visit.outcome}"
+    )
 
 
 @login_required
@@ -207,5 +211,8 @@ def correct_outcome(request: HttpRequest, pk: int) -> HttpResponse:
     except (LifecycleError, ValidationError) as error:
         return _refused(request, visit, error, step="correct")
     return _done(
-        request, visit, f"{visit.lead.child}: corrected from {old.lower()} to {visit.get_outcome_display().lower()}."
+        request,
+        visit,
+        f"{visit.lead.child}: corrected from {old.lower()} to {visit.get_outcome_display().lower()}.",
+        detail=f"correct to {visit.outcome}",
     )
