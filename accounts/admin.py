@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
-from accounts.models import AccessAction, AccessLog, Center, Role, User
+from accounts.models import CENTER_ROLES, AccessAction, AccessLog, Center, Role, User
 
 
 class ScopedAdmin(admin.ModelAdmin):
@@ -50,7 +50,7 @@ class ScopedAdmin(admin.ModelAdmin):
 
     def _is_admin(self, request) -> bool:
         user = request.user
-        return user.is_active and user.role in (Role.SUPER_ADMIN, Role.CENTER_ADMIN)
+        return user.is_active and (user.is_super_admin or user.is_center_admin)
 
     def has_module_permission(self, request):
         return self._is_admin(request)
@@ -75,9 +75,11 @@ class ScopedAdmin(admin.ModelAdmin):
         if related is Center:
             kwargs["queryset"] = self._centers(request)
         elif related is User:
-            qs = User.objects.all() if user.is_super_admin else User.objects.in_centers(self._centers(request))
-            if db_field.name == "trainer":
-                qs = qs.filter(role=Role.TRAINER)
+            scope = Center.objects.all() if user.is_super_admin else self._centers(request)
+            if db_field.name == "trainer":  # trainers of those centers (roles are per center)
+                qs = User.objects.in_centers(scope, roles=[Role.TRAINER])
+            else:
+                qs = User.objects.all() if user.is_super_admin else User.objects.in_centers(scope)
             kwargs["queryset"] = qs
         elif related in (Batch, Child, Lead, Program):
             kwargs["queryset"] = related.objects.for_user(user)
@@ -159,7 +161,16 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
     def center_codes(self, obj: User) -> str:
         return ", ".join(obj.centers().values_list("code", flat=True)) or "—"
 
+    def get_fieldsets(self, request, obj=None):
+        # One "role in <center>" choice per center the editor runs: roles belong to memberships.
+        fieldsets = list(super().get_fieldsets(request, obj))
+        names = [f"role_in_{center.pk}" for center in self._centers(request)]
+        return [*fieldsets, ("Role in each center", {"fields": names})] if names else fieldsets
+
     def get_form(self, request, obj=None, change=False, **kwargs):
+        # The model form gets only real fields; the per-center role choices are added below.
+        base = self.add_fieldsets if obj is None else self.fieldsets
+        kwargs["fields"] = [f for _, opts in base for f in opts["fields"] if f != "password" or obj is None]
         form_class = super().get_form(request, obj, change=change, **kwargs)
         centers = self._centers(request)
         roles = [(v, label) for v, label in Role.choices if request.user.is_super_admin or v != Role.SUPER_ADMIN]
@@ -175,8 +186,21 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
                 )
                 if "role" in self.fields:
                     self.fields["role"].choices = roles
+                    self.fields["role"].label = "Default role"
+                    self.fields["role"].help_text = (
+                        "Their role in a center unless set below; Super admin is franchise-wide."
+                    )
                 if self.instance.pk:
                     self.initial["centers"] = list(self.instance.centers().filter(pk__in=centers))
+                for center in centers:
+                    self.fields[f"role_in_{center.pk}"] = forms.ChoiceField(
+                        label=f"Role in {center.code}",
+                        choices=[("", "Their default role")] + [(r, Role(r).label) for r in CENTER_ROLES],
+                        required=False,
+                        help_text="Used when they work in this center (tick it above).",
+                    )
+                    if self.instance.pk and (role := self.instance.role_in(center)) in CENTER_ROLES:
+                        self.initial[f"role_in_{center.pk}"] = role
 
             def clean_role(self):
                 role = self.cleaned_data["role"]
@@ -235,15 +259,28 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
                     detail="activated" if obj.is_active else "deactivated",
                 )
             chosen = set(form.cleaned_data.get("centers") or [])
+            role_changed = old_role is not None and old_role != obj.role and obj.role in CENTER_ROLES
             for center in self._centers(request):
                 if not request.user.may_manage_memberships_of(obj, center):
                     continue
+                wanted = form.cleaned_data.get(f"role_in_{center.pk}") or ""
+                if not wanted and role_changed:
+                    wanted = obj.role  # the default role changed: it becomes the role here too
+                if wanted and not request.user.may_set_role(obj, center, wanted):
+                    messages.error(
+                        request,
+                        f"Not changed in {center.code}: only an admin of all of this person's centers can make them an admin.",
+                    )
+                    wanted = ""
                 if center in chosen and not obj.works_in(center):
-                    obj.add_to_center(center)
-                    detail = f"added to center {center.pk}"
+                    obj.add_to_center(center, role=wanted or None)
+                    detail = f"added to center {center.pk} as {obj.role_in(center)}"
                 elif center not in chosen and obj.works_in(center):
                     obj.remove_from_center(center)
                     detail = f"removed from center {center.pk}"
+                elif center in chosen and wanted and wanted != obj.role_in(center):
+                    obj.set_role_in(center, wanted)
+                    detail = f"role in center {center.pk}: {wanted}"
                 else:
                     continue
                 AccessLog.record(

@@ -129,13 +129,35 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
 }
 
 
+#: The roles a membership can carry (a super admin is one franchise-wide, not per center).
+CENTER_ROLES = [Role.CENTER_ADMIN, Role.COUNSELOR, Role.TRAINER]
+
+
+def _membership_role_is(roles) -> Q:
+    """Memberships whose role is one of `roles` (an empty role means the user's default role)."""
+    return Q(role__in=roles) | Q(role="", user__role__in=roles)
+
+
 class UserQuerySet(models.QuerySet):
-    def in_centers(self, centers) -> UserQuerySet:
-        """Active users who work in any of `centers` (Center queryset, list, or one Center)."""
+    def in_centers(self, centers, *, roles=None) -> UserQuerySet:
+        """Active users who work in any of `centers` (Center queryset, list, or one Center), with one
+        of `roles` there when given (roles belong to the membership: issue 10)."""
         if isinstance(centers, Center):
             centers = [centers]
         memberships = CenterMembership.objects.filter(permission__codename=MEMBERSHIP_PERM, content_object__in=centers)
+        if roles is not None:
+            memberships = memberships.filter(_membership_role_is(list(roles)))
         return self.filter(is_active=True, pk__in=memberships.values("user_id"))
+
+    def with_role_in(self, center) -> UserQuerySet:
+        """Annotate `center_role`: each user's role in `center` (one subquery, no extra query)."""
+        from django.db.models import F, OuterRef, Subquery, Value
+        from django.db.models.functions import Coalesce, NullIf
+
+        role = CenterMembership.objects.filter(
+            permission__codename=MEMBERSHIP_PERM, content_object=center, user=OuterRef("pk")
+        ).values("role")[:1]
+        return self.annotate(center_role=Coalesce(NullIf(Subquery(role), Value("")), F("role")))
 
 
 class CRMUserManager(UserManager.from_queryset(UserQuerySet)):
@@ -173,8 +195,13 @@ class User(AbstractUser):
         return f"{short} ({label})" if label else short
 
     def save(self, *args, **kwargs):
-        # Admin access follows the role: center admins and super admins live in Django admin.
-        self.is_staff = self.role in (Role.SUPER_ADMIN, Role.CENTER_ADMIN)
+        # Admin access follows the roles: center admins (of any center) and super admins use Django admin.
+        self.is_staff = self.role in (Role.SUPER_ADMIN, Role.CENTER_ADMIN) or (
+            self.pk is not None
+            and CenterMembership.objects.filter(
+                user_id=self.pk, permission__codename=MEMBERSHIP_PERM, role=Role.CENTER_ADMIN
+            ).exists()
+        )
         self.is_superuser = self.role == Role.SUPER_ADMIN
         super().save(*args, **kwargs)
 
@@ -182,39 +209,76 @@ class User(AbstractUser):
     def is_super_admin(self) -> bool:
         return self.role == Role.SUPER_ADMIN
 
+    # -- roles per center (issue 10): a role belongs to the membership, not to the user ------------
+
+    def center_roles(self) -> dict[int, str]:
+        """{center id: this user's role there}, read once per request (one query) and cached."""
+        cache = self.__dict__.get("_center_roles")
+        if cache is None:
+            rows = CenterMembership.objects.filter(user_id=self.pk, permission__codename=MEMBERSHIP_PERM).values_list(
+                "content_object_id", "role"
+            )
+            cache = {center_id: role or self.role for center_id, role in rows}
+            self.__dict__["_center_roles"] = cache
+        return cache
+
+    def forget_centers(self) -> None:
+        self.__dict__.pop("_center_roles", None)
+
+    @property
+    def roles(self) -> set[str]:
+        """Every role this user has somewhere (a user in no center yet: their default role)."""
+        if self.is_super_admin:
+            return {Role.SUPER_ADMIN}
+        return set(self.center_roles().values()) or {self.role}
+
+    def role_in(self, center: Center | int) -> str | None:
+        """This user's role in `center` (SUPER_ADMIN everywhere for super admins), None if not a member."""
+        if self.is_super_admin:
+            return Role.SUPER_ADMIN
+        return self.center_roles().get(center if isinstance(center, int) else center.pk)
+
     @property
     def is_center_admin(self) -> bool:
-        return self.role == Role.CENTER_ADMIN
+        """A center admin of at least one center (admin access; what they may do there: `administers`)."""
+        return Role.CENTER_ADMIN in self.roles
 
-    def may(self, action: str) -> bool:
-        """Whether this user's role allows `action` (an `Action`), in the centers it works in."""
-        return self.is_active and action in ROLE_ACTIONS.get(self.role, frozenset())
+    @property
+    def is_trainer_only(self) -> bool:
+        """Trainer in every center they work in: the trainer's screens are theirs."""
+        return self.roles == {Role.TRAINER}
+
+    def centers_as(self, role: str) -> list[int]:
+        """Ids of the centers where this user has `role`."""
+        return [center_id for center_id, r in self.center_roles().items() if r == role]
+
+    def may(self, action: str, center: Center | int | None = None) -> bool:
+        """Whether this user's role in `center` allows `action` (an `Action`); without a center,
+        whether a role of theirs somewhere does (to show a menu entry; the verb asks per center)."""
+        if not self.is_active:
+            return False
+        if center is not None:
+            return action in ROLE_ACTIONS.get(self.role_in(center) or "", frozenset())
+        return any(action in ROLE_ACTIONS.get(role, frozenset()) for role in self.roles)
 
     def centers(self):
         return Center.objects.for_user(self)
 
     def works_in(self, center: Center | int) -> bool:
-        center_id = center if isinstance(center, int) else center.pk
-        if self.is_super_admin:
-            return True
-        cache = self.__dict__.setdefault("_center_ids", None)
-        if cache is None:
-            cache = set(self.centers().values_list("pk", flat=True))
-            self.__dict__["_center_ids"] = cache
-        return center_id in cache
+        return self.role_in(center) is not None
 
     def administers(self, center: Center | int) -> bool:
         """Whether this user may manage staff in `center`: a super admin, or its center admin."""
         if not self.is_active:
             return False
-        return self.is_super_admin or (self.is_center_admin and self.works_in(center))
+        return self.role_in(center) in (Role.SUPER_ADMIN, Role.CENTER_ADMIN)
 
     def may_manage(self, other: User) -> bool:
         """Whether this user may edit `other`'s person, password, role and activity (issue 10).
 
         Only a super admin, or a center admin who administers every center `other` works in: a
         staff member shared with another center is that center's too, so no single center admin
-        may take the account over. Roles stay global (`User.role`) for now.
+        may take the account over.
         """
         if not self.is_active:
             return False
@@ -235,23 +299,45 @@ class User(AbstractUser):
         )
         if not theirs:
             return other.pk == self.pk
-        return all(self.works_in(center_id) for center_id in theirs)
+        return all(self.administers(center_id) for center_id in theirs)
 
     def may_manage_memberships_of(self, other: User, center: Center | int) -> bool:
         """Whether this user may add `other` to, or remove them from, `center`."""
         return self.administers(center) and (self.is_super_admin or not other.is_super_admin)
 
-    def add_to_center(self, center: Center) -> None:
+    def add_to_center(self, center: Center, role: str | None = None) -> None:
+        """Make this user a member of `center` with `role` there (default: their default role)."""
         from guardian.shortcuts import assign_perm
 
         assign_perm(f"accounts.{MEMBERSHIP_PERM}", self, center)
-        self.__dict__.pop("_center_ids", None)
+        self.set_role_in(center, role or (self.role if self.role in CENTER_ROLES else Role.CENTER_ADMIN))
+
+    def set_role_in(self, center: Center | int, role: str) -> None:
+        """The role of this user's membership of `center` (who may is the door's check: `may_set_role`)."""
+        if role not in CENTER_ROLES:
+            raise ValidationError({"role": [f"Choose one of: {', '.join(CENTER_ROLES)}."]})
+        center_id = center if isinstance(center, int) else center.pk
+        CenterMembership.objects.filter(
+            user_id=self.pk, content_object_id=center_id, permission__codename=MEMBERSHIP_PERM
+        ).update(role=role)
+        self.forget_centers()
+        staff = self.role in (Role.SUPER_ADMIN, Role.CENTER_ADMIN) or Role.CENTER_ADMIN in self.roles
+        if staff != self.is_staff:
+            self.is_staff = staff
+            User.objects.filter(pk=self.pk).update(is_staff=staff)
+
+    def may_set_role(self, other: User, center: Center | int, role: str) -> bool:
+        """Whether this user may give `other` `role` in `center`: an admin of that center; making
+        someone a center admin needs an admin of every center `other` works in (no takeover)."""
+        if not self.may_manage_memberships_of(other, center):
+            return False
+        return role != Role.CENTER_ADMIN or self.may_manage(other)
 
     def remove_from_center(self, center: Center) -> None:
         from guardian.shortcuts import remove_perm
 
         remove_perm(f"accounts.{MEMBERSHIP_PERM}", self, center)
-        self.__dict__.pop("_center_ids", None)
+        self.forget_centers()
 
 
 class CenterMembership(UserObjectPermissionBase):
@@ -263,9 +349,17 @@ class CenterMembership(UserObjectPermissionBase):
     """
 
     content_object = models.ForeignKey(Center, on_delete=models.CASCADE, related_name="memberships")
+    #: The user's role in this center (issue 10: the same person may counsel in one center and train
+    #: in another). Empty only on rows written by guardian itself: read as the user's default role.
+    role = models.CharField(max_length=16, choices=[(r, Role(r).label) for r in CENTER_ROLES], blank=True, default="")
 
     class Meta(UserObjectPermissionBase.Meta):
         verbose_name = "center membership"
+
+
+def counts_only_own(user) -> bool:
+    """A counselor who administers no center sees only their own figures (dashboard, reports)."""
+    return Role.COUNSELOR in user.roles and not (user.is_super_admin or user.is_center_admin)
 
 
 def mark_centers(users) -> list:

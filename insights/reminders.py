@@ -230,7 +230,7 @@ def send_reminders(now: datetime.datetime | None = None) -> Report:
 
 
 def _staff(center: Center):
-    return User.objects.in_centers(center).filter(role__in=[Role.COUNSELOR, Role.CENTER_ADMIN])
+    return User.objects.in_centers(center, roles=[Role.COUNSELOR, Role.CENTER_ADMIN])
 
 
 def send_digests(center: Center, today: datetime.date, report: Report) -> None:
@@ -324,7 +324,7 @@ def send_overdue_alerts(center: Center, today: datetime.date, report: Report) ->
         )
         if due_day <= escalate_on_or_before:
             if admins is None:
-                admins = list(User.objects.in_centers(center).filter(role=Role.CENTER_ADMIN))
+                admins = list(User.objects.in_centers(center, roles=[Role.CENTER_ADMIN]))
             for admin in admins:
                 deliver(
                     admin,

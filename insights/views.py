@@ -15,7 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from accounts.models import Action, Role, User, mark_centers
+from accounts.models import Action, Role, User, counts_only_own, mark_centers
 from insights import metrics
 from insights.contacts import default_kind, message_for, primary_parent, tel_url, whatsapp_url
 from insights.models import (
@@ -46,10 +46,10 @@ def _filters(request: HttpRequest) -> metrics.Filters:
 
 
 def _counselor_choices(request: HttpRequest, filters: metrics.Filters) -> list[User]:
-    if request.user.role == Role.COUNSELOR:
+    if counts_only_own(request.user):
         return []
     centers = [filters.center] if filters.center else filters.centers
-    people = list(User.objects.in_centers(centers).filter(role__in=[Role.COUNSELOR, Role.CENTER_ADMIN]))
+    people = list(User.objects.in_centers(centers, roles=[Role.COUNSELOR, Role.CENTER_ADMIN]))
     if len(centers) > 1:  # staff of several centers: names carry their center ("Priya (TLGC)")
         mark_centers(people)
     return people
@@ -219,7 +219,7 @@ def drill_down(request: HttpRequest) -> HttpResponse:
 def calendar(request: HttpRequest) -> HttpResponse:
     """A week of intro visits and follow-ups, Monday to Sunday, in the center's time zone."""
     user = request.user
-    is_trainer = user.role == Role.TRAINER
+    is_trainer = user.is_trainer_only
     if not (user.may(Action.VIEW_LEADS) or user.may(Action.RECORD_OUTCOME)):
         raise PermissionDenied("Your role does not allow this page.")
     centers = user_centers(request)
@@ -269,7 +269,12 @@ def calendar(request: HttpRequest) -> HttpResponse:
         if local_day in days:
             days[local_day]["follow_ups"].append(follow_up)
 
-    staff = [] if is_trainer else list(User.objects.in_centers([center] if center else centers).order_by("first_name"))
+    scope = [center] if center else centers
+    staff = [] if is_trainer else list(User.objects.in_centers(scope).order_by("first_name"))
+    # Roles are per center: who trains (or counsels) in the centers on screen, from the memberships.
+    trainer_ids = (
+        set() if is_trainer else set(User.objects.in_centers(scope, roles=[Role.TRAINER]).values_list("pk", flat=True))
+    )
     if center is None and len(centers) > 1:  # staff of several centers: names carry their center
         mark_centers(staff)
     today = timezone.localdate(timezone=tz)
@@ -282,8 +287,8 @@ def calendar(request: HttpRequest) -> HttpResponse:
         "this_week": today.isoformat(),
         "center": center,
         "tz": tz,
-        "trainers": [u for u in staff if u.role == Role.TRAINER],
-        "counselors": [u for u in staff if u.role in (Role.COUNSELOR, Role.CENTER_ADMIN)],
+        "trainers": [u for u in staff if u.pk in trainer_ids],
+        "counselors": [u for u in staff if u.pk not in trainer_ids],
         "trainer_id": str(trainer or ""),
         "counselor_id": str(counselor or ""),
         "is_trainer": is_trainer,

@@ -22,7 +22,8 @@ def require_action(user: User, action: str) -> None:
 def _check(user: User, center_id: int, action: str) -> None:
     if not user.works_in(center_id):
         raise PermissionDenied("This belongs to another center.")
-    require_action(user, action)
+    if not user.may(action, center_id):  # the role in that center (issue 10: roles are per center)
+        raise PermissionDenied("Your role does not allow this action.")
 
 
 def get_lead_for_user(user: User, pk: int, *, action: str = Action.VIEW_LEADS, queryset=None) -> Lead:

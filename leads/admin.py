@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
 
 from accounts.admin import ScopedAdmin
-from accounts.models import Role, User
+from accounts.models import Center, Role, User
 from leads.access import log_lead_change, log_lead_view
 from leads.forms import CloseForm, ConvertForm
 from leads.models import (
@@ -48,7 +48,7 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
     def has_view_permission(self, request, obj=None):
-        return request.user.role in (Role.SUPER_ADMIN, Role.CENTER_ADMIN)
+        return request.user.is_super_admin or request.user.is_center_admin
 
 
 class IntroVisitInline(ReadOnlyInline):
@@ -88,8 +88,9 @@ class AssigneeFilter(admin.SimpleListFilter):
     parameter_name = "assigned_to"
 
     def lookups(self, request, model_admin):
-        qs = User.objects.all() if request.user.is_super_admin else User.objects.in_centers(request.user.centers())
-        return [(u.pk, str(u)) for u in qs.exclude(role=Role.TRAINER)]
+        centers = Center.objects.all() if request.user.is_super_admin else request.user.centers()
+        qs = User.objects.in_centers(centers, roles=[Role.COUNSELOR, Role.CENTER_ADMIN])
+        return [(u.pk, str(u)) for u in qs]
 
     def queryset(self, request, queryset):
         return queryset.filter(assigned_to_id=self.value()) if self.value() else queryset

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from accounts.models import Center
+from accounts.models import MEMBERSHIP_PERM, Center, CenterMembership
 
 SESSION_KEY = "current_center_id"
 
@@ -20,12 +20,25 @@ def user_centers(request: HttpRequest) -> list[Center]:
     """
     cached = getattr(request, "_crm_centers", None)
     if cached is None:
-        cached = list(Center.objects.for_user(request.user))
+        user = request.user
+        if user.is_super_admin or not getattr(user, "is_authenticated", False) or not user.is_active:
+            cached = list(Center.objects.for_user(user))
+        else:
+            # The memberships with their centers: the centers and the user's role in each, one query.
+            ordering = [
+                f"-content_object__{f[1:]}" if f.startswith("-") else f"content_object__{f}"
+                for f in Center._meta.ordering or ["pk"]
+            ]
+            memberships = list(
+                CenterMembership.objects.filter(user_id=user.pk, permission__codename=MEMBERSHIP_PERM)
+                .select_related("content_object")
+                .order_by(*ordering)
+            )
+            cached = [m.content_object for m in memberships]
+            # `request.user` is a lazy proxy: setattr reaches the real user's `__dict__`, where
+            # `User.role_in` (and so `works_in`, `may`) keeps its cache.
+            user._center_roles = {m.content_object_id: m.role or user.role for m in memberships}
         request._crm_centers = cached
-        if not request.user.is_super_admin:
-            # `request.user` is a lazy proxy: setattr reaches the real user's `__dict__`,
-            # where `User.works_in` keeps its cache.
-            request.user._center_ids = {center.pk for center in cached}
     return cached
 
 

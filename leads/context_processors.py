@@ -12,7 +12,7 @@ from functools import cached_property
 from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts.models import Action, Role
+from accounts.models import Action
 from leads.lifecycle import day_start
 
 
@@ -32,7 +32,7 @@ class Nav:
 
     @cached_property
     def is_trainer(self) -> bool:
-        return self.user.role == Role.TRAINER
+        return self.user.is_trainer_only
 
     @cached_property
     def trainer_url(self) -> str:

@@ -261,7 +261,7 @@ def bulk_leads(
     now = now or timezone.now()
     mix = mix or DEFAULT_MIX
     statuses, weights = zip(*mix.items(), strict=True)
-    assignees = list(assignees or User.objects.in_centers(center).filter(role__in=["COUNSELOR", "CENTER_ADMIN"]))
+    assignees = list(assignees or User.objects.in_centers(center, roles=["COUNSELOR", "CENTER_ADMIN"]))
     assignees = assignees or [by]
     batches = list(batches or Batch.objects.filter(center=center, is_active=True).select_related("trainer"))
     if not batches:

@@ -87,9 +87,7 @@ class LeadFilter(django_filters.FilterSet):
         super().__init__(data, queryset, request=request, prefix=prefix)
         chosen = (data or {}).get("center", "")
         scope = [center for center in centers if str(center.pk) == chosen] or centers
-        self.filters["assigned_to"].queryset = User.objects.in_centers(scope).filter(
-            role__in=[Role.COUNSELOR, Role.CENTER_ADMIN]
-        )
+        self.filters["assigned_to"].queryset = User.objects.in_centers(scope, roles=[Role.COUNSELOR, Role.CENTER_ADMIN])
         #: Several centers on screen (a super admin's "all centers"): names carry their center.
         self.several_centers = len(scope) > 1
         # Programs of the chosen center (or of all the user's centers): another center's is "not a choice".

@@ -83,7 +83,7 @@ class CenterChoices:
         """Only a center admin (or super admin) books a child outside a batch's age band."""
         from accounts.models import Action
 
-        return self.user is not None and self.user.may(Action.MANAGE_CENTER)
+        return self.user is not None and self.user.may(Action.MANAGE_CENTER, self.center)
 
     @cached_property
     def sessions(self) -> list[tuple[Batch, list[Session]]]:
@@ -99,15 +99,15 @@ class CenterChoices:
 
     @cached_property
     def people(self) -> list[User]:
-        return list(User.objects.in_centers(self.center))
+        return list(User.objects.in_centers(self.center).with_role_in(self.center))
 
     @property
     def staff(self) -> list[User]:
-        return [user for user in self.people if user.role in (Role.COUNSELOR, Role.CENTER_ADMIN)]
+        return [user for user in self.people if user.center_role in (Role.COUNSELOR, Role.CENTER_ADMIN)]
 
     @property
     def trainers(self) -> list[User]:
-        return [user for user in self.people if user.role == Role.TRAINER]
+        return [user for user in self.people if user.center_role == Role.TRAINER]
 
     @property
     def interval_days(self) -> int:

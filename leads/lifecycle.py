@@ -370,16 +370,18 @@ def check_move(status: str, move: str) -> str:
 
 
 def require_permission(user: User | None, action: str, center_id: int) -> None:
-    """Raise PermissionDenied unless `user`'s role allows `action` in the center."""
+    """Raise PermissionDenied unless `user`'s role in the center allows `action` (roles are per center)."""
     if user is None or not user.may(action):
         raise PermissionDenied(NOT_YOUR_ROLE)
     if not user.works_in(center_id):
         raise PermissionDenied(ANOTHER_CENTER)
+    if not user.may(action, center_id):
+        raise PermissionDenied(NOT_YOUR_ROLE)
 
 
-def require_own_visit(user: User, trainer_ids: tuple[int | None, ...]) -> None:
-    """Trainers record only their own visits: assigned to them, or in a batch they teach."""
-    if user.role == Role.TRAINER and user.pk not in trainer_ids:
+def require_own_visit(user: User, trainer_ids: tuple[int | None, ...], center_id: int) -> None:
+    """Trainers (in the visit's center) record only their own visits: assigned to them, or in a batch they teach."""
+    if user.role_in(center_id) == Role.TRAINER and user.pk not in trainer_ids:
         raise PermissionDenied(ANOTHER_TRAINERS_VISIT)
 
 

@@ -80,9 +80,7 @@ def list_users(
     """Active staff of your centers: assignees and trainers for the other calls."""
     user = request.auth
     require_action(user, Action.VIEW_LEADS)
-    users = User.objects.in_centers(user.centers().in_center(user, center_id))
-    if role:
-        users = users.filter(role=role)
+    users = User.objects.in_centers(user.centers().in_center(user, center_id), roles=[role] if role else None)
     return list(users)
 
 

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from accounts.models import Center, Role, User
+from accounts.models import Center, User, counts_only_own
 from leads.models import Lead, LeadSource, Program
 
 # The dates the dashboard accepts (leads/params.py, as every screen): a range bound outside them
@@ -83,7 +83,7 @@ class Filters:
             errors.append("Unknown source: showing every source.")
             source = ""
         counselor = None
-        if user.role == Role.COUNSELOR:
+        if counts_only_own(user):
             counselor = user  # counselors see their own figures only
         elif query.get("counselor"):
             counselor_id = clean_id(query.get("counselor"))  # 1 to 2**63 - 1, ASCII digits; else None

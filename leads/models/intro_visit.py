@@ -135,9 +135,9 @@ class IntroVisit(models.Model):
 
     def may_correct(self, user: User, now: datetime.datetime | None = None) -> bool:
         """Whether `user` may still correct the outcome (the card shows "Undo / correct" then)."""
-        if not self.outcome or not user.may(Action.RECORD_OUTCOME):
+        if not self.outcome or not user.may(Action.RECORD_OUTCOME, self.lead.center_id):
             return False
-        if user.role in (Role.CENTER_ADMIN, Role.SUPER_ADMIN):
+        if user.role_in(self.lead.center_id) in (Role.CENTER_ADMIN, Role.SUPER_ADMIN):
             return True
         return (now or timezone.now()) <= self.correctable_until()
 
@@ -154,7 +154,7 @@ class IntroVisit(models.Model):
         One history row (RECORD_ATTENDANCE, the lead stays in IV_SCHEDULED); the lead's
         `iv_attended_at` milestone is set with it.
         """
-        require_own_visit(by, (self.trainer_id, self.batch.trainer_id))
+        require_own_visit(by, (self.trainer_id, self.batch.trainer_id), self.lead.center_id)
         self._refuse_unless_open()
         if self.attended_at:
             raise LifecycleError(ALREADY_ATTENDED, code="attended")
@@ -203,7 +203,7 @@ class IntroVisit(models.Model):
         """
         if outcome not in OUTCOME_MOVES:
             raise ValidationError({"outcome": f"Choose one of: {', '.join(IVOutcome.values)}."})
-        require_own_visit(by, (self.trainer_id, self.batch.trainer_id))
+        require_own_visit(by, (self.trainer_id, self.batch.trainer_id), self.lead.center_id)
         self._refuse_unless_open()
         self._refuse_unless_recordable("outcome")
         attended_at = self._clean_attended_at(attended_at)
@@ -237,7 +237,7 @@ class IntroVisit(models.Model):
         """
         if outcome not in CORRECTION_MOVES:
             raise ValidationError({"outcome": f"Choose one of: {', '.join(IVOutcome.values)}."})
-        require_own_visit(by, (self.trainer_id, self.batch.trainer_id))
+        require_own_visit(by, (self.trainer_id, self.batch.trainer_id), self.lead.center_id)
         if self.cancelled_at:
             raise LifecycleError(VISIT_CANCELLED, code="cancelled")
         if not self.outcome:
@@ -360,7 +360,7 @@ class IntroVisit(models.Model):
 
 
 def check_trainer(trainer: User | None, center_id: int) -> None:
-    if trainer is not None and (trainer.role != "TRAINER" or not trainer.works_in(center_id)):
+    if trainer is not None and trainer.role_in(center_id) != "TRAINER":
         raise ValidationError({"trainer": "Choose a trainer of this center."})
 
 

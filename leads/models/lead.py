@@ -1003,7 +1003,7 @@ def _phone_digits(text: str) -> str:
 
 
 def _works_as_staff(user: User, center: Center) -> bool:
-    return user.is_active and user.role in ("COUNSELOR", "CENTER_ADMIN", "SUPER_ADMIN") and user.works_in(center.pk)
+    return user.is_active and user.role_in(center.pk) in ("COUNSELOR", "CENTER_ADMIN", "SUPER_ADMIN")
 
 
 def _model_errors(instance: models.Model, prefix: str, exclude: list[str]) -> dict[str, list[str]]:

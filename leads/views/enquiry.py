@@ -46,7 +46,7 @@ DOUBLE_SUBMIT_WINDOW = datetime.timedelta(minutes=10)
 
 
 def _staff(centers) -> list[User]:
-    staff = list(User.objects.in_centers(centers).filter(role__in=[Role.COUNSELOR, Role.CENTER_ADMIN]))
+    staff = list(User.objects.in_centers(centers, roles=[Role.COUNSELOR, Role.CENTER_ADMIN]))
     if len(centers) > 1:  # staff of several centers together: each name carries its center
         mark_centers(staff)
     return staff

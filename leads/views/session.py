@@ -9,7 +9,6 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.models import Role
 from leads.centers import SESSION_KEY, user_centers
 from leads.params import NextQuery
 
@@ -47,6 +46,6 @@ def _first_url(*names: str) -> str:
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """Trainers land on their visits of the day; everyone else on the board (or the list)."""
-    if request.user.role == Role.TRAINER:
+    if request.user.is_trainer_only:
         return redirect(_first_url("leads:trainer_today"))
     return redirect(_first_url("leads:board", "leads:lead_list"))

@@ -44,14 +44,15 @@ def _centers(request: HttpRequest) -> list[Center]:
 
 def _mine(queryset: QuerySet[IntroVisit], user: User) -> QuerySet[IntroVisit]:
     """A trainer's own visits: assigned to them, or in a batch they teach."""
-    if user.role == Role.TRAINER:
-        return queryset.filter(Q(trainer=user) | Q(batch__trainer=user))
-    return queryset
+    trains_in = user.centers_as(Role.TRAINER)  # roles are per center: only there is the view narrowed
+    if user.is_super_admin or not trains_in:
+        return queryset
+    return queryset.filter(~Q(lead__center__in=trains_in) | Q(trainer=user) | Q(batch__trainer=user))
 
 
 def _check_own_visit(user: User, visit: IntroVisit) -> None:
     """Seeing a card follows the rule recording it does (`record_outcome` enforces it on every door)."""
-    require_own_visit(user, (visit.trainer_id, visit.batch.trainer_id))
+    require_own_visit(user, (visit.trainer_id, visit.batch.trainer_id), visit.lead.center_id)
 
 
 def _expectation_labels(center_ids) -> dict[tuple[int, str], str]:
@@ -108,7 +109,9 @@ def _annotate(visit: IntroVisit, user: User, now: datetime.datetime) -> IntroVis
     visit.correctable = visit.may_correct(user, now)
     until = visit.correctable_until()
     visit.local_until = timezone.localtime(until, tz) if until else None
-    visit.any_time = user.role != Role.TRAINER  # admins correct at any time: no "until" to show
+    visit.any_time = (
+        user.role_in(visit.lead.center_id) != Role.TRAINER
+    )  # admins correct at any time: no "until" to show
     visit.corrections = [(value, label) for value, label in CORRECTIONS if value != visit.outcome]
     today = timezone.localdate(now, timezone=tz)
     visit.today = visit.local_at.date() == today
