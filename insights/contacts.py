@@ -23,7 +23,13 @@ def at_time(value: datetime.datetime, tz) -> str:
 
 
 def primary_parent(child_id: int) -> Parent | None:
-    link = FamilyLink.objects.filter(child_id=child_id).select_related("parent").order_by("-is_primary", "pk").first()
+    # An erased parent (leads.erasure) has a placeholder number: no message or call goes to it.
+    link = (
+        FamilyLink.objects.filter(child_id=child_id, parent__erased_at__isnull=True)
+        .select_related("parent")
+        .order_by("-is_primary", "pk")
+        .first()
+    )
     return link.parent if link else None
 
 

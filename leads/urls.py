@@ -18,6 +18,7 @@ urlpatterns = [
     path("leads/export.xlsx", leads_list.lead_xlsx, name="lead_xlsx"),
     path("leads/<id:pk>/", lead_page.lead_detail, name="lead_detail"),
     path("leads/<id:pk>/family-export.zip", family.family_export, name="family_export"),
+    path("leads/<id:pk>/erase/", family.family_erase, name="family_erase"),
     # One route per action of the lead page (`lead_page.ACTION_NAMES`; test_urls.py checks they match).
     path("leads/<id:pk>/discovery/", lead_page.lead_action, {"name": "discovery"}, name="lead_discovery"),
     path("leads/<id:pk>/visit/", lead_page.lead_action, {"name": "visit"}, name="lead_visit"),

@@ -46,6 +46,7 @@ SPEC_OPERATIONS = {
     ("post", "/api/v1/intro-visits/{iv_id}/cancel"),
     ("get", "/api/v1/parent-expectations"),  # issue 9: each center's own choices
     ("get", "/api/v1/families/{family_id}/export"),  # issue 10: a parent's access request
+    ("post", "/api/v1/families/{family_id}/erase"),  # issue 10: a parent's erasure request
 }
 LEGACY_OPERATIONS = {
     ("post", "/api/v1/leads"),

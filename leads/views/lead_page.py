@@ -351,7 +351,15 @@ def _task_forms(page: Page, bound: dict) -> dict:
     return tasks
 
 
-def _context(request: HttpRequest, lead: Lead, *, bound: dict | None = None, notice: str = "", created=False) -> dict:
+def _context(
+    request: HttpRequest,
+    lead: Lead,
+    *,
+    bound: dict | None = None,
+    notice: str = "",
+    created=False,
+    erase_form: django_forms.Form | None = None,
+) -> dict:
     bound = bound or {}
     page = Page(request, lead)
     actions = _visible_actions(page)
@@ -409,6 +417,8 @@ def _context(request: HttpRequest, lead: Lead, *, bound: dict | None = None, not
         "expectation_labels": _expectation_labels(page.choices, lead.parent_expectations),
         # A parent's access request: center admins (and super admins) download the family's data.
         "may_export_family": page.user.may(Action.MANAGE_CENTER),
+        # Erasing it (leads.erasure): the same people; a refused confirmation comes back bound.
+        "erase_form": erase_form or forms.EraseFamilyForm(),
     }
 
 
