@@ -145,7 +145,8 @@ def _overwrite(children: list[Child], parents: list[Parent], leads: list[Lead], 
     child_ids = [member.pk for member in children]
     lead_ids = [lead.pk for lead in leads]
     # How the notifications named each lead (Lead.__str__), taken before the names go.
-    spoken = {str(lead): f"{lead.enquiry_id} · {ERASED}" for lead in leads}
+    names = {member.pk: member.full_name for member in children}
+    spoken = {f"{lead.enquiry_id} · {names[lead.child_id]}": f"{lead.enquiry_id} · {ERASED}" for lead in leads}
 
     for parent in parents:
         Parent.objects.filter(pk=parent.pk).update(
@@ -198,8 +199,8 @@ def _overwrite(children: list[Child], parents: list[Parent], leads: list[Lead], 
         )
         for old, new in spoken.items():
             digests.filter(body__contains=old).update(body=Replace(F("body"), Value(old), Value(new)))
-    follow_up_ids = list(FollowUp.objects.filter(lead_id__in=lead_ids).values_list("pk", flat=True))
-    visit_ids = list(IntroVisit.objects.filter(lead_id__in=lead_ids).values_list("pk", flat=True))
+    follow_up_ids = FollowUp.objects.filter(lead_id__in=lead_ids).values("pk")
+    visit_ids = IntroVisit.objects.filter(lead_id__in=lead_ids).values("pk")
     about_family = ReminderLog.objects.filter(
         Q(kind=NotificationKind.LEAD_ASSIGNED, object_id__in=lead_ids)
         | Q(

@@ -151,6 +151,13 @@ def test_every_personal_field_is_gone_from_every_row(c, family):
     assert family["other"].child.first_name in after  # another family keeps its data
 
 
+def test_one_family_is_erased_in_a_bounded_number_of_queries(c, family, django_assert_max_num_queries):
+    # Two parents, two children, three leads: about ten reads and locks, one UPDATE per table
+    # (per parent and child, per distinct correction), one per lead for the digests, one INSERT.
+    with django_assert_max_num_queries(32):
+        erase_family(family["lead"].child, by=c.admin, confirmation=family["lead"].enquiry_id)
+
+
 def test_erased_rows_keep_a_valid_placeholder_and_every_status_date_and_history_row(c, family):
     lead = family["lead"]
     statuses = list(Lead.objects.order_by("pk").values_list("pk", "status", "source", "created_at", "converted_at"))
