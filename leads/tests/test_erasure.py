@@ -5,10 +5,13 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import io
+import threading
+from functools import partial
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
+from django.db import connection, connections
 from django.urls import reverse
 from django.utils import timezone
 
@@ -353,3 +356,59 @@ def test_list_search_and_csv_export_show_erased(client, c, family):
     row = next(line for line in csv.splitlines() if lead.enquiry_id in line)
     assert ERASED in row
     assert [text for text in PERSONAL if text in csv] == []
+
+
+def test_an_erased_familys_details_cannot_be_typed_back_in(c, family):
+    lead = family["lead"]
+    parent = Parent.objects.filter(links__child=lead.child).order_by("pk").first()
+    erase_family(lead.child, by=c.admin, confirmation=lead.enquiry_id)
+
+    with pytest.raises(LifecycleError, match="erased: its details cannot be edited"):
+        lead.edit_parent(parent, name="Bartholomew Okonkwo-Iyer", phone=PHONE, by=c.counselor)
+    with pytest.raises(LifecycleError, match="erased"):
+        lead.edit_child(first_name="Zaraphine", gender="Girl", dob=datetime.date(2020, 3, 14), by=c.counselor)
+    with pytest.raises(LifecycleError, match="erased"):
+        lead.add_parent(name="Marigold Okonkwo-Iyer", phone="+919811100009", by=c.counselor)
+    assert set(Parent.objects.filter(links__child=lead.child).values_list("name", flat=True)) == {ERASED}
+
+
+# -- raced on PostgreSQL: an erasure against a correction of the same family -------------------
+
+
+def _race(*works) -> list[BaseException]:
+    """Run `works` at once, each in its own thread and connection; the unexpected errors."""
+    barrier = threading.Barrier(len(works))
+    errors: list[BaseException] = []
+
+    def run(work):
+        try:
+            barrier.wait()
+            work()
+        except (LifecycleError, ValidationError):
+            pass  # the loser's sentence
+        except BaseException as error:  # a deadlock or another database error fails the test
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(work,)) for work in works]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks")
+def test_an_erasure_raced_against_a_correction_leaves_nothing_personal(c):
+    for n in range(8):
+        lead = make_lead(c.center, c.counselor)
+        parent = Parent.objects.get(links__child=lead.child)
+        edit = partial(lead.edit_parent, parent, name=f"Typed Again {n}", phone=parent.phone, by=c.counselor)
+        erase = partial(erase_family, lead.child, by=c.admin, confirmation=lead.enquiry_id)
+
+        assert _race(*((edit, erase) if n % 2 else (erase, edit))) == []
+        assert Child.objects.get(pk=lead.child_id).erased_at is not None
+        assert Parent.objects.get(pk=parent.pk).name == ERASED
