@@ -18,15 +18,15 @@ from __future__ import annotations
 
 import calendar
 import datetime
+from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, Max, OuterRef, Q
+from django.db.models import Exists, Max, OuterRef
 
 from accounts.models import AccessLog, Center
 from leads.erasure import erase_family
-from leads.family_export import family_children
 from leads.lifecycle import OPEN_STATUSES, LeadStatus, LifecycleError
-from leads.models import Child, Lead
+from leads.models import Child, FamilyLink, Lead
 
 CLOSED_LOST, CONVERTED, ACCESS_LOG = (
     "closed-lost families erased",
@@ -69,55 +69,57 @@ def _as_moment(day: datetime.date | None, tz) -> datetime.datetime | None:
 
 
 def due_families(center: Center, now: datetime.datetime) -> tuple[list[Child], list[Child]]:
-    """(closed-lost families, converted families) of `center` due for erasure at `now`."""
+    """(closed-lost families, converted families) of `center` due for erasure at `now`, one child
+    each (the one `erase_family` is given: its family is `family_children`'s, computed here from
+    the center's links). Three queries per center, whatever its size."""
     closed_before = months_before(now, center.closed_lost_retention_months)
     converted_before = months_before(now, center.converted_retention_months)
-    latest = max(closed_before, converted_before)
-    open_lead = Lead.objects.filter(child=OuterRef("pk"), status__in=OPEN_STATUSES)
-    # Candidates: children with a terminal lead, none open, nothing since the shorter period began.
-    candidates = (
-        Child.objects.filter(center=center, erased_at__isnull=True, leads__isnull=False)
-        .exclude(Exists(open_lead))
+    tz = center.tzinfo
+    rows = {
+        row["pk"]: row
+        for row in Child.objects.filter(center=center)
+        .order_by()
+        .values("pk", "erased_at")
         .annotate(
+            has_open=Exists(Lead.objects.filter(child=OuterRef("pk"), status__in=OPEN_STATUSES)),
+            has_converted=Exists(Lead.objects.filter(child=OuterRef("pk"), status=LeadStatus.CONVERTED)),
             last_closed=Max("leads__closed_at"),
             last_converted=Max("leads__converted_at"),
             last_enrolled=Max("enrollments__start_date"),
         )
-        .filter(Q(last_closed__lt=latest) | Q(last_closed__isnull=True))
-        .filter(Q(last_converted__lt=latest) | Q(last_converted__isnull=True))
-        .order_by("pk")
-    )
+    }
+    parents_of: dict[int, set[int]] = defaultdict(set)
+    children_of: dict[int, set[int]] = defaultdict(set)
+    for parent_id, child_id in FamilyLink.objects.filter(child__center=center).values_list("parent_id", "child_id"):
+        parents_of[child_id].add(parent_id)
+        children_of[parent_id].add(child_id)
+
     seen: set[int] = set()
-    closed_lost: list[Child] = []
-    converted: list[Child] = []
-    for child in candidates:
-        if child.pk in seen:
+    closed_lost: list[int] = []
+    converted: list[int] = []
+    for pk in sorted(rows):
+        if pk in seen:
             continue
-        members = family_children(child)
-        seen.update(member.pk for member in members)
-        ids = [member.pk for member in members]
-        leads = Lead.objects.filter(child_id__in=ids)
-        if leads.filter(status__in=OPEN_STATUSES).exists() or any(m.erased_at for m in members):
-            continue
-        summary = leads.aggregate(
-            last_closed=Max("closed_at"),
-            last_converted=Max("converted_at"),
-            converted=Max("pk", filter=Q(status=LeadStatus.CONVERTED)),
-        )
-        last_enrolled = _as_moment(
-            Child.objects.filter(pk__in=ids).aggregate(day=Max("enrollments__start_date"))["day"], center.tzinfo
-        )
-        moments = [m for m in (summary["last_closed"], summary["last_converted"], last_enrolled) if m is not None]
+        members = set().union(*(children_of[parent] for parent in parents_of[pk])) or {pk}
+        seen |= members
+        family = [rows.get(member) for member in members]
+        if any(row is None or row["erased_at"] or row["has_open"] for row in family):
+            continue  # an open lead, or erased already (or a child of another center: leave it)
+        moments = [
+            moment
+            for row in family
+            for moment in (row["last_closed"], row["last_converted"], _as_moment(row["last_enrolled"], tz))
+            if moment is not None
+        ]
         if not moments:
-            continue
-        last = max(moments)
-        first = min(members, key=lambda member: member.pk)
-        if summary["converted"] is not None:
-            if last < converted_before:
-                converted.append(first)
-        elif last < closed_before:
-            closed_lost.append(first)
-    return closed_lost, converted
+            continue  # no lead closed or converted yet
+        if any(row["has_converted"] for row in family):
+            if max(moments) < converted_before:
+                converted.append(pk)
+        elif max(moments) < closed_before:
+            closed_lost.append(pk)
+    children = Child.objects.select_related("center").in_bulk(closed_lost + converted)
+    return [children[pk] for pk in closed_lost], [children[pk] for pk in converted]
 
 
 def plan(now: datetime.datetime, centers=None) -> list[CenterDue]:

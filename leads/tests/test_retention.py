@@ -49,6 +49,15 @@ def log(center, *, months_ago: int) -> AccessLog:
 def world(c, b):
     """In TLGC (24/24/13 months): due and not-due families of each rule, and old and recent log rows."""
     old_closed = closed(c.center, c.counselor, months_ago=25)
+    # Its sibling, closed as long ago: one family, counted and erased once.
+    parent = old_closed.child.parents.get()
+    old_sibling = closed(
+        c.center,
+        c.counselor,
+        months_ago=25,
+        child={"first_name": "Old", "last_name": "Sib", "dob": datetime.date(2019, 5, 5), "gender": "Girl"},
+        parent={"name": parent.name, "phone": parent.phone},
+    )
     recent_closed = closed(c.center, c.counselor, months_ago=23)
     # An old closed lead whose family has an open lead (a sibling's): never due.
     sibling_open = closed(c.center, c.counselor, months_ago=30)
@@ -72,6 +81,7 @@ def world(c, b):
     log(None, months_ago=14)  # a sign-in: no center, the default 13 months
     return {
         "old_closed": old_closed,
+        "old_sibling": old_sibling,
         "recent_closed": recent_closed,
         "sibling_open": sibling_open,
         "old_converted": old_converted,
@@ -118,7 +128,7 @@ def test_the_run_erases_the_due_families_only_and_prunes_the_old_log(c, b, world
     call_command("apply_retention", stdout=out)
 
     erased = set(Child.objects.filter(erased_at__isnull=False).values_list("pk", flat=True))
-    assert erased == {world[name].child_id for name in ("old_closed", "old_converted", "b_closed")}
+    assert erased == {world[name].child_id for name in ("old_closed", "old_sibling", "old_converted", "b_closed")}
     assert Lead.objects.get(pk=world["old_closed"].pk).status == "CLOSED_LOST"  # the figures stay
     # TLGC: the two 14-month rows went, the 12-month one stays, and each erasure wrote its own row.
     assert sorted(AccessLog.objects.filter(center=c.center).values_list("action", flat=True)) == [
