@@ -187,9 +187,9 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
                 if "role" in self.fields:
                     self.fields["role"].choices = roles
                     self.fields["role"].label = "Default role"
-                    self.fields["role"].help_text = (
-                        "Their role in a center unless set below; Super admin is franchise-wide."
-                    )
+                    self.fields[
+                        "role"
+                    ].help_text = "Their role in a center unless set below; Super admin is franchise-wide."
                 if self.instance.pk:
                     self.initial["centers"] = list(self.instance.centers().filter(pk__in=centers))
                 for center in centers:

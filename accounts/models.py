@@ -16,6 +16,9 @@ from guardian.models import UserObjectPermissionBase
 #: The one object permission that makes a user a member of a center.
 MEMBERSHIP_PERM = "work_in_center"
 
+#: The law's floor for keeping access logs (DPDP Rules 2025, rule 8: at least one year).
+ACCESS_LOG_MIN_MONTHS = 12
+
 
 def validate_timezone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
@@ -75,12 +78,38 @@ class Center(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(90)],
         help_text="When a follow-up is postponed without a date, the next call is this many days later.",
     )
+    # Retention (issue 10), applied by `manage.py apply_retention` (leads/retention.py says how each counts).
+    closed_lost_retention_months = models.PositiveSmallIntegerField(
+        "Closed-lost families kept (months)",
+        default=24,
+        validators=[MinValueValidator(1), MaxValueValidator(600)],
+        help_text="A family whose leads are all closed (lost) is erased this long after the last closing.",
+    )
+    converted_retention_months = models.PositiveSmallIntegerField(
+        "Converted families kept (months)",
+        default=24,
+        validators=[MinValueValidator(1), MaxValueValidator(600)],
+        help_text="A converted family with no open lead is erased this long after its last conversion, "
+        "enrollment start or closing.",
+    )
+    access_log_retention_months = models.PositiveSmallIntegerField(
+        "Access log kept (months)",
+        default=13,
+        validators=[MinValueValidator(ACCESS_LOG_MIN_MONTHS), MaxValueValidator(600)],
+        help_text="At least 12: the DPDP Rules keep access logs for a year. Older rows are deleted.",
+    )
 
     objects = CenterQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
         permissions = [(MEMBERSHIP_PERM, "Works in this center")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(access_log_retention_months__gte=ACCESS_LOG_MIN_MONTHS),
+                name="center_access_log_kept_a_year",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"

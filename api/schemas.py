@@ -693,3 +693,14 @@ class UserOut(Schema):
     first_name: str
     last_name: str
     role: Role
+
+
+class FamilyEraseIn(Schema):
+    confirmation: Text(32) = Field(description="One of the family's enquiry IDs, typed exactly (e.g. TLGC0001).")
+
+
+class FamilyErasedOut(Schema):
+    family_id: int
+    children: int = Field(description="Children erased.")
+    parents: int = Field(description="Parents erased.")
+    leads: int = Field(description="Leads whose free text was erased (statuses and dates stay).")

@@ -715,3 +715,14 @@ class NoteForm(forms.Form):
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 2, "placeholder": "Write a note for the team…"}),
     )
+
+
+class EraseFamilyForm(forms.Form):
+    """The typed confirmation of `leads.erasure.erase_family`; the verb says when it is wrong."""
+
+    confirmation = forms.CharField(
+        label="Type the enquiry ID to confirm",
+        max_length=32,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )

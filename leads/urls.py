@@ -20,6 +20,7 @@ urlpatterns = [
     path("leads/<id:pk>/family-export.zip", family.family_export, name="family_export"),
     path("leads/<id:pk>/consent/", lead_page.consent_action, {"name": "record"}, name="consent_record"),
     path("leads/<id:pk>/consent/withdraw/", lead_page.consent_action, {"name": "withdraw"}, name="consent_withdraw"),
+    path("leads/<id:pk>/erase/", family.family_erase, name="family_erase"),
     # One route per action of the lead page (`lead_page.ACTION_NAMES`; test_urls.py checks they match).
     path("leads/<id:pk>/discovery/", lead_page.lead_action, {"name": "discovery"}, name="lead_discovery"),
     path("leads/<id:pk>/visit/", lead_page.lead_action, {"name": "visit"}, name="lead_visit"),

@@ -51,6 +51,7 @@ SPEC_OPERATIONS = {
     ("post", "/api/v1/leads/{lead_id}/consent"),
     ("post", "/api/v1/leads/{lead_id}/consent/withdraw"),
     ("get", "/api/v1/privacy-notice"),
+    ("post", "/api/v1/families/{family_id}/erase"),  # issue 10: a parent's erasure request
 }
 LEGACY_OPERATIONS = {
     ("post", "/api/v1/leads"),

@@ -66,6 +66,8 @@ class Parent(models.Model):
     phone = PhoneField(help_text="Stored in E.164, e.g. +919876543210.")
     email = models.EmailField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set once by `leads.erasure.erase_family`: the name, phone and email were overwritten.
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = FamilyQuerySet.as_manager()
 
@@ -98,6 +100,8 @@ class Child(models.Model):
     school = models.CharField(max_length=160, blank=True)
     parents = models.ManyToManyField(Parent, through="FamilyLink", related_name="children")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set once by `leads.erasure.erase_family`: names, school and birth day were overwritten.
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = FamilyQuerySet.as_manager()
 
@@ -167,7 +171,13 @@ class FamilyLink(models.Model):
 
 def primary_parent_of(child_id: int) -> Parent | None:
     """The child's primary parent (else the first linked): whom messages go to and whose consent counts."""
-    link = FamilyLink.objects.filter(child_id=child_id).select_related("parent").order_by("-is_primary", "pk").first()
+    # An erased parent (leads.erasure) has a placeholder number: no message or call goes to it.
+    link = (
+        FamilyLink.objects.filter(child_id=child_id, parent__erased_at__isnull=True)
+        .select_related("parent")
+        .order_by("-is_primary", "pk")
+        .first()
+    )
     return link.parent if link else None
 
 

@@ -13,6 +13,17 @@ class AppendOnlyQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise TypeError("Status history is append-only.")
 
+    def _erase_personal_data(self, **values) -> int:
+        """The one write history allows: erasure (leads.erasure) overwriting the free text it holds.
+
+        Only the model's `ERASABLE_FIELDS` may be written, so the rows, their statuses, actions,
+        actors and times (what every figure reads) stay as they were.
+        """
+        refused = set(values) - set(self.model.ERASABLE_FIELDS)
+        if refused:
+            raise TypeError(f"Erasure may only overwrite {', '.join(self.model.ERASABLE_FIELDS)}.")
+        return super().update(**values)
+
     def delete(self):
         raise TypeError("Status history is append-only.")
 
@@ -29,6 +40,9 @@ class LeadStatusChange(models.Model):
     note = models.TextField(blank=True)
 
     objects = AppendOnlyQuerySet.as_manager()
+
+    #: What erasing the family overwrites (`AppendOnlyQuerySet._erase_personal_data`).
+    ERASABLE_FIELDS = ("note",)
 
     class Meta:
         ordering = ["at", "pk"]
@@ -75,6 +89,9 @@ class DetailChange(models.Model):
     at = models.DateTimeField(default=timezone.now)
 
     objects = AppendOnlyQuerySet.as_manager()
+
+    #: What erasing the family overwrites (`AppendOnlyQuerySet._erase_personal_data`).
+    ERASABLE_FIELDS = ("subject", "changes")
 
     class Meta:
         ordering = ["at", "pk"]

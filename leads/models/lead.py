@@ -91,6 +91,8 @@ class DuplicateEnquiry(LifecycleError):
         self.lead = lead
 
 
+ERASED_FAMILY = "This family's personal data was erased: its details cannot be edited. Record a new enquiry instead."
+
 #: What a counselor may answer when the typed parent name differs from the one known for the phone.
 SAME_PARENT, DIFFERENT_PERSON = "same", "different"
 
@@ -672,7 +674,17 @@ class Lead(models.Model):
         then record them as one DetailChange (nothing when nothing changed); all or nothing."""
         require_permission(by, Action.MANAGE_LEAD, self.center_id)
         with transaction.atomic():
-            type(self).objects.select_for_update().filter(pk=self.pk).values_list("pk").get()
+            # The lead's lock also orders a correction against an erasure (leads.erasure locks the
+            # family's leads first): an erased family's details are not typed back in.
+            erased_at = (
+                type(self)
+                .objects.select_for_update(of=("self",))
+                .filter(pk=self.pk)
+                .values_list("child__erased_at", flat=True)
+                .get()
+            )
+            if erased_at is not None:
+                raise LifecycleError(ERASED_FAMILY, code="erased")
             changes: list[list[str]] = []
             yield changes
             if changes:

@@ -246,7 +246,7 @@ def _visible_actions(page: Page) -> list[LeadAction]:
     moves = set(lead.allowed_moves())
     shown = []
     for action in _actions():
-        if not user.may(action.permission):
+        if not user.may(action.permission, lead.center_id):
             continue
         if action.move is not None and action.move not in moves:
             continue
@@ -290,7 +290,7 @@ def _initial(page: Page, name: str) -> dict:
 
 def _parent_forms(page: Page, bound: dict) -> list[dict]:
     """One edit form per parent of the child (for roles that may change the lead)."""
-    if not page.user.may(Action.MANAGE_LEAD):
+    if not page.user.may(Action.MANAGE_LEAD, page.center):
         return []
     entries = []
     for parent in page.parents:
@@ -320,8 +320,8 @@ def _task_forms(page: Page, bound: dict) -> dict:
     """Forms of the pending visits and follow-ups (record outcome; complete, postpone, cancel)."""
     user = page.user
     tasks = {"visits": [], "follow_ups": []}
-    may_record = user.may(Action.RECORD_OUTCOME) and page.lead.status == LeadStatus.IV_SCHEDULED
-    may_move_visits = user.may(Action.SCHEDULE_VISIT) and page.lead.status == LeadStatus.IV_SCHEDULED
+    may_record = user.may(Action.RECORD_OUTCOME, page.center) and page.lead.status == LeadStatus.IV_SCHEDULED
+    may_move_visits = user.may(Action.SCHEDULE_VISIT, page.center) and page.lead.status == LeadStatus.IV_SCHEDULED
     for visit in page.pending_visits:
         # Everyone sees the coming visit; only roles that may record its outcome get the form.
         prefix = f"visit{visit.pk}"
@@ -343,7 +343,7 @@ def _task_forms(page: Page, bound: dict) -> dict:
                 if task_prefix in bound:
                     task["open"] = task_prefix
         tasks["visits"].append(task)
-    if user.may(Action.MANAGE_FOLLOW_UP) and page.lead.is_open:
+    if user.may(Action.MANAGE_FOLLOW_UP, page.center) and page.lead.is_open:
         for follow_up in page.pending_follow_ups:
             complete_prefix, postpone_prefix = f"fu{follow_up.pk}-complete", f"fu{follow_up.pk}-postpone"
             tasks["follow_ups"].append(
@@ -369,7 +369,15 @@ def _task_forms(page: Page, bound: dict) -> dict:
     return tasks
 
 
-def _context(request: HttpRequest, lead: Lead, *, bound: dict | None = None, notice: str = "", created=False) -> dict:
+def _context(
+    request: HttpRequest,
+    lead: Lead,
+    *,
+    bound: dict | None = None,
+    notice: str = "",
+    created=False,
+    erase_form: django_forms.Form | None = None,
+) -> dict:
     bound = bound or {}
     page = Page(request, lead)
     actions = _visible_actions(page)
@@ -427,15 +435,17 @@ def _context(request: HttpRequest, lead: Lead, *, bound: dict | None = None, not
         "created": created,
         "expectation_labels": _expectation_labels(page.choices, lead.parent_expectations),
         # A parent's access request: center admins (and super admins) download the family's data.
-        "may_export_family": page.user.may(Action.MANAGE_CENTER),
+        "may_export_family": page.user.may(Action.MANAGE_CENTER, page.center),
         **_consent_context(page, bound),
+        # Erasing it (leads.erasure): the same people; a refused confirmation comes back bound.
+        "erase_form": erase_form or forms.EraseFamilyForm(),
     }
 
 
 def _consent_context(page: Page, bound: dict) -> dict:
     """The primary parent's consent, and for roles that may change the lead the form to record one."""
     consent = page.consent
-    may_record = bool(page.parents) and page.user.may(Action.MANAGE_LEAD)
+    may_record = bool(page.parents) and page.user.may(Action.MANAGE_LEAD, page.center)
     form = bound.get("consent")
     return {
         "consent": consent,
