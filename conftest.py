@@ -18,6 +18,9 @@ def pytest_configure(config):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Many tests (and the fuzzer) ask for tokens; the throttle has its own test.
     settings.API_TOKEN_RATE = "100000/m"
+    # Super admins confirm a code after the password in production; accounts/tests/test_two_factor.py
+    # turns it on to test it, the other tests sign the super admin in with the password alone.
+    settings.TWO_FACTOR_SUPER_ADMINS = False
 
 
 @pytest.fixture

@@ -98,6 +98,11 @@ class Center(models.Model):
         validators=[MinValueValidator(ACCESS_LOG_MIN_MONTHS), MaxValueValidator(600)],
         help_text="At least 12: the DPDP Rules keep access logs for a year. Older rows are deleted.",
     )
+    require_two_factor = models.BooleanField(
+        "Two-factor sign-in for admin",
+        default=False,
+        help_text="Its center admins confirm a code from an authenticator app before using Django admin.",
+    )
 
     objects = CenterQuerySet.as_manager()
 

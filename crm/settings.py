@@ -35,6 +35,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "guardian",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "accounts",
     "leads",
     "api",
@@ -49,6 +51,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.two_factor.TwoFactorMiddleware",  # super admins, and admin of centers that ask: a code too
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -125,6 +129,10 @@ AUTH_PASSWORD_VALIDATORS = [
 # Sign-in throttling (django-axes): web login, admin login and the API token endpoint. After
 # AXES_FAILURE_LIMIT wrong passwords for one username, or from one client address, further attempts are
 # refused (no password hash computed) for AXES_COOLOFF_MINUTES; admin unlocks under "Axes".
+# Two-factor sign-in (TOTP, django-otp): required for super admins (DJANGO_TWO_FACTOR_SUPER_ADMINS) and
+# for Django admin when a center turns it on (Center.require_two_factor).
+TWO_FACTOR_SUPER_ADMINS = env.bool("DJANGO_TWO_FACTOR_SUPER_ADMINS", default=True)
+OTP_TOTP_ISSUER = "Leads CRM"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locked is enough

@@ -256,7 +256,8 @@ def test_migration_marks_existing_families_consent_not_recorded():
 
     leaf = MigrationExecutor(connection).loader.graph.leaf_nodes()
     try:
-        old = migrate([("leads", "0008_merge_20261202_1121")])
+        accounts_leaf = [node for node in leaf if node[0] == "accounts"]
+        old = migrate([("leads", "0008_merge_20261202_1121"), *accounts_leaf])
         Center = old.get_model("accounts", "Center")
         center = Center.objects.create(name="Old", code="OLDC", timezone="Asia/Kolkata")
         parent = old.get_model("leads", "Parent").objects.create(center=center, name="Before", phone="+919800000001")

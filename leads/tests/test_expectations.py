@@ -138,6 +138,10 @@ def test_a_center_added_in_admin_gets_the_usual_list(client, superadmin):
             "city": "Pune",
             "timezone": "Asia/Kolkata",
             "follow_up_interval_days": 3,
+            # What the add form shows filled in (issue 10: retention periods).
+            "closed_lost_retention_months": 24,
+            "converted_retention_months": 24,
+            "access_log_retention_months": 13,
         },
     )
     assert response.status_code == 302, response.content
