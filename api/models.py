@@ -125,20 +125,14 @@ class ApiToken(models.Model):
 
     def log(self, request=None, *, by, detail: str) -> None:
         """One TOKEN row in the access log, under one of the owner's centers (None: no center)."""
-        from accounts.models import MEMBERSHIP_PERM, AccessAction, AccessLog, CenterMembership
+        from accounts.models import AccessAction, AccessLog, home_center_id
 
-        center_id = (
-            CenterMembership.objects.filter(user_id=self.user_id, permission__codename=MEMBERSHIP_PERM)
-            .order_by("content_object_id")
-            .values_list("content_object_id", flat=True)
-            .first()
-        )
         AccessLog.record(
             request,
             action=AccessAction.TOKEN,
             object_type="api_token",
             object_id=self.pk,
             user=by,
-            center_id=center_id,
+            center_id=home_center_id(self.user),
             detail=detail,
         )
