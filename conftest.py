@@ -110,7 +110,7 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(autouse=True, scope="session")
 def _flush_may_empty_the_access_log():
     """Transactional tests end with `flush`; on SQLite that is a DELETE, which the access log's
-    trigger refuses for recent rows unless this flag is up (accounts/append_only.py)."""
+    and the status history's triggers refuse unless this flag is up (accounts/append_only.py)."""
     from django.core.management.commands import flush
 
     from accounts.append_only import flushing_access_log

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import ActionLocation
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from accounts.models import CENTER_ROLES, AccessAction, AccessLog, Center, Role, User
+from accounts.views import log_password_change
 
 
 class ScopedAdmin(admin.ModelAdmin):
@@ -149,6 +151,17 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
     ]
     readonly_fields = ["password"]
 
+    # Staff are deactivated ("Active" off), never deleted: status history and the access log keep
+    # their actors, and the database refuses to null them (the history triggers). Nobody, super
+    # admins included, deletes a user here; the bulk "delete selected" action is gone with it.
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_actions(self, request, action_location=ActionLocation.CHANGE_LIST):
+        actions = super().get_actions(request, action_location)
+        actions.pop("delete_selected", None)
+        return actions
+
     def get_queryset(self, request):
         qs = admin.ModelAdmin.get_queryset(self, request)
         if request.user.is_super_admin:
@@ -230,7 +243,7 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
             raise PermissionDenied("This person also works in a center you do not administer.")
         response = super().user_change_password(request, id, form_url)
         if request.method == "POST" and response.status_code == 302 and user is not None:
-            AccessLog.record(request, action=AccessAction.PASSWORD, object_type="user", object_id=user.pk)
+            log_password_change(request, user, by=request.user, detail="set in admin")
         return response
 
     def save_model(self, request, obj, form, change):

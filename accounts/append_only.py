@@ -4,7 +4,8 @@ PostgreSQL: a trigger refuses every UPDATE and every DELETE of a row younger tha
 SQLite: the same two triggers; the DELETE one asks `crm_accesslog_flushing()`, a function this
 module registers on every SQLite connection, so that one caller may empty the table: the test
 runner's `flush` between transactional tests (PostgreSQL flushes with TRUNCATE, which fires no
-row trigger). Nothing in the product sets the flag; see conftest.py.
+row trigger). Nothing in the product sets the flag; see conftest.py. Status history
+(leads_leadstatuschange, leads migration 0011) asks the same function in its DELETE trigger.
 
 SQLite drops a table's triggers with the table: a later migration that rebuilds
 accounts_accesslog on SQLite (most AlterField) must create them again (the trigger tests fail

@@ -396,6 +396,19 @@ def counts_only_own(user) -> bool:
     return Role.COUNSELOR in user.roles and not (user.is_super_admin or user.is_center_admin)
 
 
+def home_center_id(user) -> int | None:
+    """One center of `user` (the lowest id), for access-log rows about the person (a password, a
+    token) so that their center's admins see them; None for someone in no center. One query."""
+    if user is None or user.pk is None:
+        return None
+    return (
+        CenterMembership.objects.filter(user_id=user.pk, permission__codename=MEMBERSHIP_PERM)
+        .order_by("content_object_id")
+        .values_list("content_object_id", flat=True)
+        .first()
+    )
+
+
 def mark_centers(users) -> list:
     """Give each of `users` its centers' codes (`center_label`, "TLGC" or "TLGB, TLGC"), so names
     read "Priya (TLGC)" where staff of several centers appear together: one query for all of them."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.db import transaction
 from django.http import HttpRequest
 from ninja import Router, Status
 from ninja.errors import AuthenticationError
@@ -58,12 +59,15 @@ router = Router(tags=["auth"])
 def issue_token(request: HttpRequest, payload: TokenIn):
     """Exchange a username and password for a bearer token. Send it as `Authorization: Bearer <token>`.
 
-    The token stays valid until it is revoked in admin or the user is deactivated.
+    The token stays valid for `API_TOKEN_DAYS` (90 by default) unless it is revoked in admin, the
+    password changes or the user is deactivated. Every issue is written to the access log.
     """
     user = authenticate(request, username=payload.username, password=payload.password)
     if getattr(request, "axes_locked_out", False):  # username or address locked (accounts/backends.py)
         return Status(429, {"detail": "Too many failed sign-ins: try again later."})
     if user is None or not user.is_active:
         raise AuthenticationError(message="Unknown username or wrong password.")
-    _, raw = ApiToken.issue(user, name=request.headers.get("User-Agent", "")[:80])
+    with transaction.atomic():  # the token and its access-log row, or neither
+        token, raw = ApiToken.issue(user, name=request.headers.get("User-Agent", "")[:80])
+        token.log(request, by=user, detail="issued")
     return {"token": raw}

@@ -7,7 +7,8 @@ import hashlib
 import secrets
 
 from django.conf import settings
-from django.db import models
+from django.core.exceptions import PermissionDenied
+from django.db import models, transaction
 from django.utils import timezone
 
 #: How long `last_used_at` may lag: one write a minute per token, not one per request.
@@ -52,8 +53,25 @@ class ApiToken(models.Model):
         return f"{self.prefix}… ({self.user})"
 
     @property
+    def expires_at(self) -> datetime.datetime:
+        return self.created_at + datetime.timedelta(days=settings.API_TOKEN_DAYS)
+
+    @property
+    def state(self) -> str:
+        """Why the token works or not, in the words admin shows: the same tests as `authenticate`."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if not self.user.is_active:
+            return "user deactivated"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        if self.password_fingerprint != password_fingerprint(self.user):
+            return "password changed"
+        return "active"
+
+    @property
     def is_active(self) -> bool:
-        return self.revoked_at is None and self.user.is_active
+        return self.state == "active"
 
     @classmethod
     def issue(cls, user, *, name: str = "") -> tuple[ApiToken, str]:
@@ -82,7 +100,39 @@ class ApiToken(models.Model):
             cls.objects.filter(pk=token.pk).update(last_used_at=now)
         return token.user
 
-    def revoke(self) -> None:
-        if self.revoked_at is None:
+    def may_be_revoked_by(self, user) -> bool:
+        """Its owner, a super admin, or a center admin who may manage the owner (`User.may_manage`:
+        every center of the owner is theirs, so a shared staff member's token is not one center's)."""
+        return user.is_active and (user.pk == self.user_id or user.may_manage(self.user))
+
+    def revoke(self, *, by, request=None) -> bool:
+        """Revoke at once (the next request with it gets 401) and log it; False if already revoked.
+
+        Refused with PermissionDenied unless `may_be_revoked_by(by)`. One transaction: the token
+        row is locked, stamped and one access-log row (TOKEN, "revoked") is appended.
+        """
+        if not self.may_be_revoked_by(by):
+            raise PermissionDenied("Only an admin of all of this person's centers can revoke their tokens.")
+        with transaction.atomic():
+            locked = type(self).objects.select_for_update().get(pk=self.pk)
+            if locked.revoked_at is not None:
+                self.revoked_at = locked.revoked_at
+                return False
             self.revoked_at = timezone.now()
-            self.save(update_fields=["revoked_at"])
+            type(self).objects.filter(pk=self.pk).update(revoked_at=self.revoked_at)
+            self.log(request, by=by, detail="revoked")
+        return True
+
+    def log(self, request=None, *, by, detail: str) -> None:
+        """One TOKEN row in the access log, under one of the owner's centers (None: no center)."""
+        from accounts.models import AccessAction, AccessLog, home_center_id
+
+        AccessLog.record(
+            request,
+            action=AccessAction.TOKEN,
+            object_type="api_token",
+            object_id=self.pk,
+            user=by,
+            center_id=home_center_id(self.user),
+            detail=detail,
+        )

@@ -28,7 +28,17 @@ class AppendOnlyQuerySet(models.QuerySet):
         raise TypeError("Status history is append-only.")
 
 
+class StatusChangeQuerySet(AppendOnlyQuerySet):
+    def clear_notes(self) -> int:
+        """Erasure's one write to history: empty the free-text notes, nothing else (the database
+        triggers of migration 0011 allow exactly this). Returns how many rows were matched."""
+        return models.QuerySet.update(self, note="")
+
+
 class LeadStatusChange(models.Model):
+    """One lifecycle move. Append-only in the ORM (below) and in the database (migration 0011's
+    triggers refuse UPDATE and DELETE, except an UPDATE of `note` alone: `clear_notes`)."""
+
     lead = models.ForeignKey("leads.Lead", on_delete=models.PROTECT, related_name="status_changes")
     from_status = models.CharField(max_length=24, blank=True, help_text="Empty for the enquiry itself.")
     to_status = models.CharField(max_length=24)
@@ -39,7 +49,7 @@ class LeadStatusChange(models.Model):
     at = models.DateTimeField(default=timezone.now, db_index=True)
     note = models.TextField(blank=True)
 
-    objects = AppendOnlyQuerySet.as_manager()
+    objects = StatusChangeQuerySet.as_manager()
 
     #: What erasing the family overwrites (`AppendOnlyQuerySet._erase_personal_data`).
     ERASABLE_FIELDS = ("note",)
