@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -44,6 +45,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",  # SECURE_CSP below, on every response
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -68,6 +70,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.csp",  # {{ csp_nonce }}, read by {% htmx_script %}
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "leads.context_processors.navigation",
@@ -247,3 +250,20 @@ LOGGING = {
 SECURE_REFERRER_POLICY = "same-origin"
 
 TRUSTED_PROXIES = env.list("DJANGO_TRUSTED_PROXIES", default=[])
+
+# Content-Security-Policy on every response (Django's ContentSecurityPolicyMiddleware): scripts and
+# styles only from our own static files, never inline (no 'unsafe-inline'; a script that truly has to
+# be inline takes `nonce="{{ csp_nonce }}"`). htmx's own indicator <style> is turned off in base.html
+# and its rules live in app.css. form-action also governs where a submitted form may be redirected:
+# the Call and WhatsApp buttons are forms answered by a redirect to tel: and wa.me (which itself
+# forwards to api.whatsapp.com), so those are allowed targets.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF, "tel:", "https://wa.me", "https://api.whatsapp.com"],
+}
