@@ -230,11 +230,21 @@ INTRO_VISIT_CORRECTION_MINUTES = env.int("INTRO_VISIT_CORRECTION_MINUTES", defau
 PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION")
 
 if not DEBUG:
+    # Production is HTTPS behind a TLS-terminating proxy that sets X-Forwarded-Proto. Plain http on
+    # loopback (scripts, benchmarks) sets DJANGO_SECURE_COOKIES=0, which turns the redirect off too.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
     CSRF_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
-    SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=False)
-    SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0)
+    SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=SESSION_COOKIE_SECURE)
+    # HSTS (sent on https answers only): a year, for this host and its subdomains (*.crm.example.com,
+    # not the rest of example.com). Preload is off: the browsers' preload list takes registrable
+    # domains only (example.com, not crm.example.com) and leaving it takes months, so it is the domain
+    # owner's decision; with it off, Django's reminder about it (security.W021) is silenced below.
+    SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
+    if not SECURE_HSTS_PRELOAD:
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
     SECURE_CONTENT_TYPE_NOSNIFF = True
 
 LOGGING = {
