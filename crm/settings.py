@@ -54,6 +54,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "accounts.sessions.SessionTimeoutMiddleware",  # idle, absolute and "everywhere" sign-outs
     "crm.middleware.NoStoreMiddleware",  # no-store on every signed-in page, export and API answer
     "leads.params.BadDateMiddleware",  # a bad date in any page's query string: 400 with the sentence
     "axes.middleware.AxesMiddleware",  # a locked-out sign-in: the lockout page (last, see axes docs)
@@ -137,6 +138,13 @@ AXES_LOCKOUT_CALLABLE = "accounts.backends.locked_out"
 AXES_USERNAME_CALLABLE = "accounts.backends.sign_in_username"  # cut to the username column
 AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins are not axes' business (accounts.AccessLog)
 AXES_VERBOSE = False
+
+# Sessions end after DJANGO_SESSION_IDLE_HOURS without a request (a counselor's working day) and
+# DJANGO_SESSION_MAX_HOURS after signing in, whatever the activity (accounts/sessions.py). The cookie
+# and the stored session expire with the longer one, so nothing outlives it.
+SESSION_IDLE_HOURS = env.float("DJANGO_SESSION_IDLE_HOURS", default=8)
+SESSION_MAX_HOURS = env.float("DJANGO_SESSION_MAX_HOURS", default=12)
+SESSION_COOKIE_AGE = int(max(SESSION_IDLE_HOURS, SESSION_MAX_HOURS) * 3600)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
