@@ -2,8 +2,10 @@
 single violation (an inline script or style, a CDN, a form posting elsewhere would all be one)."""
 
 import pytest
+from django.contrib.sessions.backends.db import SessionStore
 from playwright.sync_api import Page, expect
 
+from accounts.sessions import SEEN_AT
 from leads.tests.browser import login
 from leads.tests.factories import make_lead, next_session
 
@@ -114,4 +116,20 @@ def test_super_admin_screens_and_api_docs_raise_no_violation(
     expect(page.locator(".swagger-ui .opblock").first).to_be_visible()
     page.locator(".swagger-ui .opblock-summary").first.click()
     page.wait_for_timeout(300)
+    assert violations == []
+
+
+def test_an_idle_session_lands_on_the_login_page_whole(page: Page, live_server, c, violations):
+    """An htmx request of a timed-out session gets HX-Redirect: the whole tab goes to the login page,
+    which says why, rather than the login form appearing inside the leads list."""
+    login(page, live_server, "tlgc_counselor")
+    visit(page, live_server, "/leads/")
+    key = next(cookie["value"] for cookie in page.context.cookies() if cookie["name"] == "sessionid")
+    session = SessionStore(session_key=key)
+    session[SEEN_AT] -= 9 * 3600
+    session.save()
+    page.fill("#id_q", "Sharma")
+    page.wait_for_url(lambda url: "/login/?next=" in url)
+    expect(page.locator(".messages")).to_contain_text("Signed out after 8 hours without activity.")
+    assert page.locator("#lead-filters").count() == 0
     assert violations == []
