@@ -78,6 +78,12 @@ def test_call_and_whatsapp_buttons_may_redirect_out(page: Page, live_server, c, 
     assert violations == []
 
 
+def test_signed_out_pages_raise_no_violation(page: Page, live_server, db, violations):
+    for path in ["/login/", "/admin/login/", "/password-reset/"]:
+        visit(page, live_server, path)
+    assert violations == []
+
+
 def test_trainer_screen_raises_no_violation(page: Page, live_server, c, lead_with_visit, violations):
     login(page, live_server, "tlgc_trainer")
     visit(page, live_server, "/trainer/")
