@@ -14,6 +14,9 @@ def pytest_configure(config):
     from django.conf import settings
 
     settings.STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    # The test client and the live server speak plain http; production's https redirect would answer
+    # every request with a 301 (crm/tests/test_deploy_check.py covers the production values).
+    settings.SECURE_SSL_REDIRECT = False
     # Each persona hashes a password; the real hasher costs ~0.3 s a user, MD5 is fine in tests.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Many tests (and the fuzzer) ask for tokens; the throttle has its own test.

@@ -150,6 +150,28 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
         ("Access", {"fields": ["role", "centers"]}),
     ]
     readonly_fields = ["password"]
+    actions = ["sign_out_everywhere"]
+
+    @admin.action(description="Log out everywhere (end every session of the selected people)", permissions=["change"])
+    def sign_out_everywhere(self, request, queryset):
+        done, refused = [], []
+        for user in queryset:
+            try:
+                user.sign_out_everywhere(by=request.user, request=request)
+            except PermissionDenied:
+                refused.append(str(user))
+            else:
+                done.append(str(user))
+        if done:
+            self.message_user(
+                request, f"Signed out everywhere: {', '.join(done)}. Each must log in again.", messages.SUCCESS
+            )
+        if refused:
+            self.message_user(
+                request,
+                f"Not signed out: {', '.join(refused)} also work in a center you do not administer.",
+                messages.ERROR,
+            )
 
     # Staff are deactivated ("Active" off), never deleted: status history and the access log keep
     # their actors, and the database refuses to null them (the history triggers). Nobody, super

@@ -8,8 +8,8 @@ import zoneinfo
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
-from django.db import models
-from django.db.models import Q
+from django.db import models, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from guardian.models import UserObjectPermissionBase
 
@@ -204,6 +204,9 @@ class CRMUserManager(UserManager.from_queryset(UserQuerySet)):
 class User(AbstractUser):
     role = models.CharField(max_length=16, choices=Role, default=Role.COUNSELOR)
     phone = models.CharField(max_length=20, blank=True)
+    #: Raised by `sign_out_everywhere`: a session signed in under an older value ends on its next
+    #: request (accounts/sessions.py). Read with the user row each request loads anyway: no query.
+    session_epoch = models.PositiveIntegerField(default=0, editable=False)
 
     objects = CRMUserManager()
 
@@ -334,6 +337,23 @@ class User(AbstractUser):
         if not theirs:
             return other.pk == self.pk
         return all(self.administers(center_id) for center_id in theirs)
+
+    def sign_out_everywhere(self, *, by: User, request=None) -> None:
+        """End every session of this user, on every device, at their next request (issue 10: "log
+        out everywhere"). Only someone who `may_manage` this user may; it is written to the access log."""
+        if not by.may_manage(self):
+            raise PermissionDenied(f"{self} also works in a center you do not administer.")
+        with transaction.atomic():
+            User.objects.filter(pk=self.pk).update(session_epoch=F("session_epoch") + 1)
+            AccessLog.record(
+                request,
+                user=by,
+                action=AccessAction.STAFF,
+                object_type="user",
+                object_id=self.pk,
+                detail="signed out everywhere",
+            )
+        self.refresh_from_db(fields=["session_epoch"])
 
     def may_manage_memberships_of(self, other: User, center: Center | int) -> bool:
         """Whether this user may add `other` to, or remove them from, `center`."""

@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -46,16 +47,18 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",  # SECURE_CSP below, on every response
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "accounts.two_factor.TwoFactorMiddleware",  # super admins, and admin of centers that ask: a code too
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "accounts.sessions.SessionTimeoutMiddleware",  # idle, absolute and "everywhere" sign-outs
+    "accounts.two_factor.TwoFactorMiddleware",  # super admins, and admin of centers that ask: a code too
     "crm.middleware.NoStoreMiddleware",  # no-store on every signed-in page, export and API answer
     "leads.params.BadDateMiddleware",  # a bad date in any page's query string: 400 with the sentence
     "axes.middleware.AxesMiddleware",  # a locked-out sign-in: the lockout page (last, see axes docs)
@@ -72,6 +75,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.csp",  # {{ csp_nonce }}, read by {% htmx_script %}
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "leads.context_processors.navigation",
@@ -142,6 +146,13 @@ AXES_LOCKOUT_CALLABLE = "accounts.backends.locked_out"
 AXES_USERNAME_CALLABLE = "accounts.backends.sign_in_username"  # cut to the username column
 AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins are not axes' business (accounts.AccessLog)
 AXES_VERBOSE = False
+
+# Sessions end after DJANGO_SESSION_IDLE_HOURS without a request (a counselor's working day) and
+# DJANGO_SESSION_MAX_HOURS after signing in, whatever the activity (accounts/sessions.py). The cookie
+# and the stored session expire with the longer one, so nothing outlives it.
+SESSION_IDLE_HOURS = env.float("DJANGO_SESSION_IDLE_HOURS", default=8)
+SESSION_MAX_HOURS = env.float("DJANGO_SESSION_MAX_HOURS", default=12)
+SESSION_COOKIE_AGE = int(max(SESSION_IDLE_HOURS, SESSION_MAX_HOURS) * 3600)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
@@ -235,11 +246,21 @@ INTRO_VISIT_CORRECTION_MINUTES = env.int("INTRO_VISIT_CORRECTION_MINUTES", defau
 PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION")
 
 if not DEBUG:
+    # Production is HTTPS behind a TLS-terminating proxy that sets X-Forwarded-Proto. Plain http on
+    # loopback (scripts, benchmarks) sets DJANGO_SECURE_COOKIES=0, which turns the redirect off too.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
     CSRF_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
-    SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=False)
-    SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0)
+    SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=SESSION_COOKIE_SECURE)
+    # HSTS (sent on https answers only): a year, for this host and its subdomains (*.crm.example.com,
+    # not the rest of example.com). Preload is off: the browsers' preload list takes registrable
+    # domains only (example.com, not crm.example.com) and leaving it takes months, so it is the domain
+    # owner's decision; with it off, Django's reminder about it (security.W021) is silenced below.
+    SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
+    if not SECURE_HSTS_PRELOAD:
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
     SECURE_CONTENT_TYPE_NOSNIFF = True
 
 LOGGING = {
@@ -255,3 +276,20 @@ LOGGING = {
 SECURE_REFERRER_POLICY = "same-origin"
 
 TRUSTED_PROXIES = env.list("DJANGO_TRUSTED_PROXIES", default=[])
+
+# Content-Security-Policy on every response (Django's ContentSecurityPolicyMiddleware): scripts and
+# styles only from our own static files, never inline (no 'unsafe-inline'; a script that truly has to
+# be inline takes `nonce="{{ csp_nonce }}"`). htmx's own indicator <style> is turned off in base.html
+# and its rules live in app.css. form-action also governs where a submitted form may be redirected:
+# the Call and WhatsApp buttons are forms answered by a redirect to tel: and wa.me (which itself
+# forwards to api.whatsapp.com), so those are allowed targets.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF, "tel:", "https://wa.me", "https://api.whatsapp.com"],
+}
