@@ -252,15 +252,26 @@ class User(AbstractUser):
         """{center id: this user's role there}, read once per request (one query) and cached."""
         cache = self.__dict__.get("_center_roles")
         if cache is None:
-            rows = CenterMembership.objects.filter(user_id=self.pk, permission__codename=MEMBERSHIP_PERM).values_list(
-                "content_object_id", "role"
+            rows = list(
+                CenterMembership.objects.filter(user_id=self.pk, permission__codename=MEMBERSHIP_PERM).values_list(
+                    "content_object_id", "role", "content_object__require_two_factor"
+                )
             )
-            cache = {center_id: role or self.role for center_id, role in rows}
+            cache = {center_id: role or self.role for center_id, role, _ in rows}
             self.__dict__["_center_roles"] = cache
+            self.__dict__["_two_factor_centers"] = {center_id for center_id, _, asks in rows if asks}
         return cache
+
+    def two_factor_centers(self) -> set[int]:
+        """Ids of this user's centers that ask their admins for a second factor (read with the roles)."""
+        if "_two_factor_centers" not in self.__dict__:
+            self.__dict__.pop("_center_roles", None)
+            self.center_roles()
+        return self.__dict__["_two_factor_centers"]
 
     def forget_centers(self) -> None:
         self.__dict__.pop("_center_roles", None)
+        self.__dict__.pop("_two_factor_centers", None)
 
     @property
     def roles(self) -> set[str]:

@@ -22,7 +22,7 @@ from django_otp import devices_for_user
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import AccessAction, AccessLog, Center, User
+from accounts.models import AccessAction, AccessLog, User
 
 #: Where a user who still owes a code may go: the two-factor pages themselves, signing out, static files.
 EXEMPT_PREFIXES = ("/two-factor/", "/logout/", "/login/", "/static/", "/api/")
@@ -35,8 +35,8 @@ def two_factor_required(user: User, path: str) -> bool:
     if user.is_super_admin:
         return settings.TWO_FACTOR_SUPER_ADMINS
     if path.startswith("/admin/") and user.is_center_admin:
-        admin_of = [center_id for center_id, role in user.center_roles().items() if role == "CENTER_ADMIN"]
-        return Center.objects.filter(pk__in=admin_of, require_two_factor=True).exists()
+        admin_of = {center_id for center_id, role in user.center_roles().items() if role == "CENTER_ADMIN"}
+        return bool(admin_of & user.two_factor_centers())
     return False
 
 

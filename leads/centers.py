@@ -38,6 +38,7 @@ def user_centers(request: HttpRequest) -> list[Center]:
             # `request.user` is a lazy proxy: setattr reaches the real user's `__dict__`, where
             # `User.role_in` (and so `works_in`, `may`) keeps its cache.
             user._center_roles = {m.content_object_id: m.role or user.role for m in memberships}
+            user._two_factor_centers = {m.content_object_id for m in memberships if m.content_object.require_two_factor}
         request._crm_centers = cached
     return cached
 
