@@ -350,8 +350,11 @@ class User(AbstractUser):
         return all(self.administers(center_id) for center_id in theirs)
 
     def sign_out_everywhere(self, *, by: User, request=None) -> None:
-        """End every session of this user, on every device, at their next request (issue 10: "log
-        out everywhere"). Only someone who `may_manage` this user may; it is written to the access log."""
+        """End every session of this user, on every device, at their next request, and revoke their API
+        tokens (issue 10: "log out everywhere"). Only someone who `may_manage` this user may; it is
+        written to the access log (one row, and one per token revoked)."""
+        from django.apps import apps
+
         if not by.may_manage(self):
             raise PermissionDenied(f"{self} also works in a center you do not administer.")
         with transaction.atomic():
@@ -362,8 +365,11 @@ class User(AbstractUser):
                 action=AccessAction.STAFF,
                 object_type="user",
                 object_id=self.pk,
+                center_id=home_center_id(self),
                 detail="signed out everywhere",
             )
+            for token in apps.get_model("api", "ApiToken").objects.filter(user=self, revoked_at__isnull=True):
+                token.revoke(by=by, request=request)
         self.refresh_from_db(fields=["session_epoch"])
 
     def may_manage_memberships_of(self, other: User, center: Center | int) -> bool:

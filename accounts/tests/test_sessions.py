@@ -191,6 +191,17 @@ def test_center_admin_logs_a_counselor_out_on_every_device(client, c):
     assert phone.get(BOARD).status_code == 200
 
 
+def test_log_out_everywhere_also_revokes_their_api_tokens(client, c):
+    from api.models import ApiToken
+
+    _, secret = ApiToken.issue(c.counselor)
+    assert Client().get("/api/v1/leads", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 200
+    client.force_login(c.admin)
+    action(client, c.counselor)
+    assert Client().get("/api/v1/leads", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 401
+    assert AccessLog.objects.filter(action=AccessAction.TOKEN, detail="revoked", user=c.admin).count() == 1
+
+
 def test_center_admin_cannot_log_out_someone_shared_with_another_center(client, c, b):
     shared = UserFactory(username="shared_counselor", role=Role.COUNSELOR, centers=[c.center, b.center])
     device = Client()
