@@ -28,7 +28,7 @@ LOCK_ARGS ?=
 UV_COMPILE = $(VENV)/bin/uv pip compile --universal --python-version 3.12 --generate-hashes --quiet \
 	--custom-compile-command "make lock" $(LOCK_ARGS)
 
-.PHONY: run test lint lock bench screenshots clean
+.PHONY: run test lint lock bench bench-privacy screenshots clean
 
 $(PY):
 	@PYBIN="$$($(find_python))" || { echo "Leads CRM needs Python 3.12 or newer (python3.13 or python3.12 on PATH)." >&2; exit 1; }; \
@@ -63,6 +63,13 @@ lock: $(DEV_STAMP)
 
 bench: $(RUN_STAMP)
 	$(PY) manage.py bench
+
+# Issue 10's figures (README, "Children's data protection"). Writes into DATABASE_URL's database,
+# which must be a scratch one named *bench*, e.g. postgres://crm:crm@127.0.0.1:5432/crm_bench.
+BENCH_PRIVACY_ENV := DJANGO_SECURE_COOKIES=0 DJANGO_STATIC_MANIFEST=0
+bench-privacy: $(RUN_STAMP)
+	$(BENCH_PRIVACY_ENV) $(PY) manage.py migrate --no-input -v0
+	$(BENCH_PRIVACY_ENV) $(PY) manage.py bench_privacy $(BENCH_PRIVACY_ARGS)
 
 screenshots: $(DEV_STAMP)
 	$(PY) scripts/screenshots.py
