@@ -574,5 +574,6 @@ class AccessLog(models.Model):
             object_id=str(object_id) if object_id is not None else "",
             family_id=family_id,
             address=client_address(request) if request is not None else None,
-            detail=detail[:200],
+            # No control characters (a NUL from a query string cannot be stored by PostgreSQL).
+            detail="".join(ch for ch in detail if ch.isprintable())[:200],
         )

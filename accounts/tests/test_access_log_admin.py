@@ -121,3 +121,8 @@ def test_changelist_query_count_is_flat(client, c, django_assert_max_num_queries
     with django_assert_max_num_queries(11):
         response = client.get(reverse(CHANGELIST))
     assert response.status_code == 200
+
+
+def test_a_control_character_in_a_detail_is_dropped_not_a_server_error(c):
+    row = AccessLog.record(None, action="EXPORT", object_type="lead_list", user=c.admin, detail="parent_name=a\x00b\n")
+    assert AccessLog.objects.get(pk=row.pk).detail == "parent_name=ab"
