@@ -5,7 +5,8 @@ its actor and assignee and decides whether a submission reaches it at all.
 - The actor: `website_user(center)`, one user per center (`web-<code>`), a COUNSELOR member of that
   center with an unusable password (nobody signs in as it). Web enquiries, their history rows,
   consent rows and "enquired again online" notes name it, so every timeline says "Website form".
-  A center admin who deactivates it closes the center's public form.
+  It is left out of every staff list (`User.objects.in_centers`); a super admin who deactivates it
+  in admin closes the center's public form.
 - The assignee: the center's active counselor with the fewest open leads (then a center admin);
   never the website user.
 - Abuse: a signed render time (too fast or too old is refused), per-address and per-phone
@@ -45,19 +46,12 @@ def website_user(center: Center) -> User:
     return user
 
 
-def is_website_user(user: User | None) -> bool:
-    return user is not None and user.username.startswith("web-") and not user.has_usable_password()
-
-
 def pick_assignee(center: Center, *, exclude: User | None = None) -> User | None:
     """The center's active counselor with the fewest open leads (ties: the longest-standing account),
     else its center admin with the fewest; None when the center has neither."""
     open_here = Q(assigned_leads__center=center, assigned_leads__status__in=OPEN_STATUSES)
     for role in (Role.COUNSELOR, Role.CENTER_ADMIN):
-        # Website users have an unusable password ("!..."): they are never an assignee.
-        candidates = User.objects.in_centers(center, roles=[role]).exclude(
-            username__startswith="web-", password__startswith="!"
-        )
+        candidates = User.objects.in_centers(center, roles=[role])  # never a website user
         if exclude is not None:
             candidates = candidates.exclude(pk=exclude.pk)
         chosen = candidates.annotate(load=Count("assigned_leads", filter=open_here)).order_by("load", "pk").first()

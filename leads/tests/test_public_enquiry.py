@@ -237,3 +237,14 @@ def test_a_deactivated_website_user_closes_the_form_without_a_500(client, c):
 
 def test_get_and_post_only(client, c):
     assert client.put(URL).status_code == 405
+
+
+def test_the_website_user_is_in_no_staff_list(client, c):
+    from accounts.models import Role, User
+
+    web = public.website_user(c.center)
+    assert web.may("create_enquiry", c.center)  # a member for the verbs' checks
+    assert web not in User.objects.in_centers(c.center, roles=[Role.COUNSELOR, Role.CENTER_ADMIN])
+    client.force_login(c.admin)
+    page = client.get("/enquiries/new/")
+    assert "Website form" not in page.content.decode()  # not offered as an assignee
