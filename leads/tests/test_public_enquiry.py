@@ -248,3 +248,22 @@ def test_the_website_user_is_in_no_staff_list(client, c):
     client.force_login(c.admin)
     page = client.get("/enquiries/new/")
     assert "Website form" not in page.content.decode()  # not offered as an assignee
+
+
+def test_the_cron_does_not_repeat_the_assignees_notification(client, c):
+    from django.utils import timezone
+
+    from insights.reminders import Report, send_assignment_notifications
+
+    post(client, form_data(c))
+    send_assignment_notifications(c.center, timezone.now(), Report())
+    assert Notification.objects.filter(recipient=c.counselor).count() == 1
+
+
+def test_query_budgets(client, c, django_assert_max_num_queries):
+    ProgramFactory(center=c.center, name="Gym")
+    with django_assert_max_num_queries(8):
+        assert client.get(URL).status_code == 200
+    post(client, form_data(c, parent_phone="98765 40000"), address="198.51.100.1")  # the website user exists now
+    with django_assert_max_num_queries(46):  # the enquiry's own writes, the bell and its log, the session
+        assert post(client, form_data(c, parent_phone="98765 40001", child_first_name="B")).status_code == 302
