@@ -172,16 +172,22 @@ def _membership_role_is(roles) -> Q:
     return Q(role__in=roles) | Q(role="", user__role__in=roles)
 
 
+#: The centers' website users (leads/public.py: `web-<code>`, unusable password), which record the
+#: public form's enquiries: members of their center for the verbs' checks, but nobody's colleague.
+WEBSITE_USERS = Q(username__startswith="web-", password__startswith="!")
+
+
 class UserQuerySet(models.QuerySet):
     def in_centers(self, centers, *, roles=None) -> UserQuerySet:
-        """Active users who work in any of `centers` (Center queryset, list, or one Center), with one
-        of `roles` there when given (roles belong to the membership: issue 10)."""
+        """Active people who work in any of `centers` (Center queryset, list, or one Center), with one
+        of `roles` there when given (roles belong to the membership: issue 10). Website users are left
+        out: they are never an assignee, a trainer, a digest's reader or a row of a staff list."""
         if isinstance(centers, Center):
             centers = [centers]
         memberships = CenterMembership.objects.filter(permission__codename=MEMBERSHIP_PERM, content_object__in=centers)
         if roles is not None:
             memberships = memberships.filter(_membership_role_is(list(roles)))
-        return self.filter(is_active=True, pk__in=memberships.values("user_id"))
+        return self.filter(is_active=True, pk__in=memberships.values("user_id")).exclude(WEBSITE_USERS)
 
     def with_role_in(self, center) -> UserQuerySet:
         """Annotate `center_role`: each user's role in `center` (one subquery, no extra query)."""

@@ -111,6 +111,15 @@ else:
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 # Attempts at POST /api/v1/auth/token per client address (password guessing).
 API_TOKEN_RATE = env("API_TOKEN_RATE", default="10/m")
+# The public enquiry form (leads/public.py): accepted submissions per client address and per phone
+# within their windows (seconds), the fastest and oldest a rendered form may be sent, and the largest body.
+PUBLIC_ENQUIRY_PER_ADDRESS = env.int("PUBLIC_ENQUIRY_PER_ADDRESS", default=10)
+PUBLIC_ENQUIRY_ADDRESS_WINDOW = env.int("PUBLIC_ENQUIRY_ADDRESS_WINDOW", default=3600)
+PUBLIC_ENQUIRY_PER_PHONE = env.int("PUBLIC_ENQUIRY_PER_PHONE", default=3)
+PUBLIC_ENQUIRY_PHONE_WINDOW = env.int("PUBLIC_ENQUIRY_PHONE_WINDOW", default=86400)
+PUBLIC_ENQUIRY_MIN_SECONDS = env.float("PUBLIC_ENQUIRY_MIN_SECONDS", default=3.0)
+PUBLIC_ENQUIRY_MAX_AGE = env.int("PUBLIC_ENQUIRY_MAX_AGE", default=86400)
+PUBLIC_ENQUIRY_MAX_BYTES = env.int("PUBLIC_ENQUIRY_MAX_BYTES", default=20_000)
 # An API token stops working this many days after it was issued (and at once on a password change).
 API_TOKEN_DAYS = env.int("API_TOKEN_DAYS", default=90)
 
@@ -159,6 +168,10 @@ LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-gb"
+# Staff pages stay in LANGUAGE_CODE (no LocaleMiddleware); the public enquiry form alone switches to
+# the parent's language (?lang=hi or the browser's Accept-Language), see leads/views/public.py.
+LANGUAGES = [("en", "English"), ("hi", "हिन्दी")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env("DJANGO_TIME_ZONE", default="Asia/Kolkata")
 USE_I18N = True
 USE_TZ = True

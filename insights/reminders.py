@@ -401,6 +401,26 @@ def send_assignment_notifications(center: Center, now: datetime.datetime, report
         )
 
 
+def notify_online_enquiry(lead: Lead) -> None:
+    """At once, when a parent's web enquiry is saved: tell its assignee (bell, email, SMS). Keyed like
+    `send_assignment_notifications`' message for the lead, so the next cron run does not repeat it."""
+    if lead.assigned_to is None:
+        return
+    deliver(
+        lead.assigned_to,
+        Message(
+            kind=NotificationKind.LEAD_ASSIGNED,
+            key=f"lead-assigned:l{lead.pk}",
+            title=f"New online enquiry: {lead}",
+            body=f"{lead} came in through the website form and is yours: call the family.",
+            url=f"/leads/{lead.pk}/",
+            object_id=lead.pk,
+            lead_id=lead.pk,
+        ),
+        Report(),
+    )
+
+
 def send_parent_visit_reminders(center: Center, today: datetime.date, report: Report) -> None:
     """The day before an intro visit, from the digest hour: SMS (and email) to the parent."""
     tomorrow = today + datetime.timedelta(days=1)

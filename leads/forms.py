@@ -15,6 +15,7 @@ from typing import Any
 from django import forms
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
 from leads import params  # dates within 2000-2100
@@ -726,3 +727,172 @@ class EraseFamilyForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
+
+
+# -- the public enquiry form (leads/views/public.py) ---------------------------------------------
+
+#: "How did you hear of us", in a parent's words; the lead records the LeadSource value.
+PUBLIC_SOURCES = [
+    (LeadSource.ONLINE, _("Internet search or your website")),
+    (LeadSource.SOCIAL_MEDIA, _("Social media")),
+    (LeadSource.REFERRAL, _("A friend or family member")),
+    (LeadSource.WALK_IN, _("I passed by the center")),
+    (LeadSource.EVENT, _("An event")),
+    (LeadSource.OTHER, _("Other")),
+]
+
+
+class PublicEnquiryForm(forms.Form):
+    """What a parent fills in on /enquire/<code>/; keys mirror `Lead.create_enquiry`'s (`.` as `_`).
+
+    The fields only shape input and say what is missing in the parent's words; the verb holds the
+    rules (its errors are mapped back with `field_for_error_key`). `website` is the honeypot.
+    """
+
+    parent_name = forms.CharField(label=_("Your name"), max_length=120)
+    parent_phone = forms.CharField(
+        label=_("Mobile number"),
+        max_length=30,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
+    )
+    parent_email = forms.EmailField(label=_("Email"), required=False, max_length=254)
+    child_first_name = forms.CharField(label=_("Child's first name"), max_length=80)
+    child_last_name = forms.CharField(label=_("Child's last name"), max_length=80, required=False)
+    child_gender = forms.ChoiceField(
+        label=_("Your child is a"),
+        choices=[(Gender.BOY, _("Boy")), (Gender.GIRL, _("Girl")), (Gender.OTHER, _("Prefer not to say"))],
+        widget=forms.RadioSelect,
+    )
+    child_dob = forms.DateField(label=_("Date of birth"), widget=DATE, required=False)
+    child_age = forms.IntegerField(label=_("or age in years"), min_value=0, max_value=18, required=False)
+    preferred_schedule = forms.CharField(
+        label=_("Preferred days and times"),
+        max_length=160,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. Weekdays after 4 PM")}),
+    )
+    parent_expectations = forms.MultipleChoiceField(
+        label=_("What would you like for your child?"),
+        choices=(),  # the center's own list
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    source = forms.ChoiceField(
+        label=_("How did you hear of us?"), choices=[("", _("Choose one")), *PUBLIC_SOURCES], required=False
+    )
+    remarks = forms.CharField(
+        label=_("Anything else we should know?"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    consent_processing = forms.BooleanField(
+        label=_("I agree that the center keeps and uses these details to answer my enquiry."),
+        error_messages={"required": _("Please tick this box: without it we cannot keep your enquiry.")},
+    )
+    consent_reminders = forms.BooleanField(label=_("Send me reminders by SMS, WhatsApp or email."), required=False)
+    consent_marketing = forms.BooleanField(label=_("Send me news and offers."), required=False)
+    consent_notice_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, required=False)
+    #: The signed render time (leads.public.form_token).
+    started = forms.CharField(widget=forms.HiddenInput, required=False, max_length=200)
+    #: The honeypot: hidden by CSS (.hp), left empty by people, filled in by form-filling bots.
+    website = forms.CharField(
+        label=_("Leave this empty"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
+
+    #: The verb's error keys that belong next to another field than their name says.
+    ERROR_FIELDS = {
+        "child.age_months": "child_age",
+        "child.school": None,
+        "consent": "consent_processing",
+        "consent.method": None,
+        "consent.processing": "consent_processing",
+        "consent.notice_version": "consent_processing",
+        "consent.address": None,
+        "consent.obtained_at": None,
+        "parent_expectations": "parent_expectations",
+    }
+
+    def __init__(self, *args, programs=(), expectation_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["parent_expectations"].choices = list(expectation_choices)
+        programs = list(programs)
+        if programs:
+            field = ObjectChoiceField(
+                objects=programs, label_from=lambda p: p.name, empty_label=_("Not sure yet"), required=False
+            )
+            field.label = _("Program of interest")
+            self.fields["program"] = field
+            # Keep the program next to the schedule, not after the honeypot.
+            order = [*self.fields]
+            order.remove("program")
+            order.insert(order.index("preferred_schedule"), "program")
+            self.order_fields(order)
+
+    def clean_parent_phone(self) -> str:
+        try:
+            return normalize_phone(self.cleaned_data["parent_phone"])
+        except forms.ValidationError:
+            raise forms.ValidationError(_("Enter your mobile number with its digits, e.g. 98765 43210.")) from None
+
+    def clean_child_dob(self) -> datetime.date | None:
+        dob = self.cleaned_data["child_dob"]
+        if dob is not None and dob > timezone.localdate():
+            raise forms.ValidationError(_("The date of birth cannot be in the future."))
+        if dob is not None and dob < timezone.localdate() - datetime.timedelta(days=365 * 18 + 5):
+            raise forms.ValidationError(_("Please check the year: this child would be over 18."))
+        return dob
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if (
+            "child_dob" in data
+            and data["child_dob"] is None
+            and data.get("child_age") is None
+            and "child_age" not in self.errors
+        ):
+            self.add_error("child_dob", _("Enter your child's date of birth, or their age."))
+        return data
+
+    def field_for_error_key(self, key: str) -> str | None:
+        """The field a verb error ("parent.phone", "consent.processing") is shown next to (None: on top)."""
+        field = self.ERROR_FIELDS.get(key, key.replace(".", "_"))
+        return field if field in self.fields else None
+
+    def enquiry_kwargs(self, *, same_parent: str | None = None) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "child": {
+                "first_name": data["child_first_name"].strip(),
+                "last_name": data["child_last_name"].strip(),
+                "dob": data["child_dob"],
+                "age": data["child_age"] if data["child_dob"] is None else None,
+                "gender": data["child_gender"],
+            },
+            "parent": {
+                "name": data["parent_name"],
+                "phone": data["parent_phone"],
+                "email": data["parent_email"],
+                "same_parent": same_parent,
+            },
+            "source": data["source"] or LeadSource.ONLINE,  # unanswered: it came in online
+            "preferred_schedule": data["preferred_schedule"],
+            "parent_expectations": data["parent_expectations"],
+            "remarks": data["remarks"],
+            "program": data.get("program"),
+        }
+
+    def consent_data(self, *, address: str | None, user_agent: str) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "method": ConsentMethod.WEB_FORM,
+            "processing": bool(data.get("consent_processing")),
+            "reminders": bool(data.get("consent_reminders")),
+            "marketing": bool(data.get("consent_marketing")),
+            "notice_version": data.get("consent_notice_version"),
+            "address": address,
+            "user_agent": user_agent,
+        }

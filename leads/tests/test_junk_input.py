@@ -321,7 +321,9 @@ def _world(c, b, superadmin) -> dict:
         )
     ids = [str(pk) for pk in (fresh.pk, visit_lead.pk, visit.pk, follow_up.pk, follow_up.lead_id, other.pk)]
     ids += [str(pk) for pk in Notification.objects.values_list("pk", flat=True)]
-    return {"ids": ids, "lead_id": fresh.pk, "iv_id": visit.pk, "follow_up_id": follow_up.pk}
+    # Text path values no staff page links to: the public enquiry form's center code.
+    words = {"code": c.center.code}
+    return {"ids": ids, "words": words, "lead_id": fresh.pk, "iv_id": visit.pk, "follow_up_id": follow_up.pk}
 
 
 @dataclass
@@ -402,7 +404,8 @@ class RouteWalk:
         known = self.entry.kwargs.get(persona) or [kw for kws in self.entry.kwargs.values() for kw in kws]
         values = dict(known[index % len(known)]) if known else {}
         for name, numeric in self.route.numeric.items():
-            values.setdefault(name, self.world["ids"][0] if numeric else self.seen.get(name, ["x"])[0])
+            word = self.world["words"].get(name) or self.seen.get(name, ["x"])[0]
+            values.setdefault(name, self.world["ids"][0] if numeric else word)
         return values
 
     def sweep(self) -> list[Case]:
