@@ -172,9 +172,10 @@ def _membership_role_is(roles) -> Q:
     return Q(role__in=roles) | Q(role="", user__role__in=roles)
 
 
-#: The centers' website users (leads/public.py: `web-<code>`, unusable password), which record the
-#: public form's enquiries: members of their center for the verbs' checks, but nobody's colleague.
-WEBSITE_USERS = Q(username__startswith="web-", password__startswith="!")
+#: The centers' system users (unusable password), which record what comes in by itself: the public
+#: form's enquiries (leads/public.py: `web-<code>`) and the webhooks' (`intake-<code>`). Members of their
+#: center for the verbs' checks, but nobody's colleague.
+WEBSITE_USERS = (Q(username__startswith="web-") | Q(username__startswith="intake-")) & Q(password__startswith="!")
 
 
 class UserQuerySet(models.QuerySet):
