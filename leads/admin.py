@@ -524,7 +524,7 @@ class IntakeItemAdmin(ScopedAdmin):
         return format_html(
             '<a href="{}">New enquiry</a> (call the parent, record their consent), then choose that lead below '
             "and save: the item is marked as created.",
-            reverse("enquiry_new"),
+            reverse("leads:enquiry_new"),
         )
 
     def save_model(self, request, obj, form, change):

@@ -10,8 +10,12 @@ import copy
 import hashlib
 import hmac
 import json
+import os
+import re
+import subprocess
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from django.db import connection, connections
@@ -22,6 +26,7 @@ from leads.models import Consent, IntakeItem, IntakeSource, Lead, LeadSource
 from leads.tests.factories import ProgramFactory
 
 SECRET = "center-secret-for-tests"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "intake.md"
 
 GENERIC = {
     "id": "site-1001",
@@ -455,3 +460,19 @@ def test_the_operation_is_in_the_openapi_document_without_bearer_auth(db):
 
     assert "security" not in op
     assert set(op["responses"]) >= {"200", "202", "401", "404"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_curl_example_in_docs_runs_twice_with_one_lead(live_server, c, sources):
+    block = re.search(r"^```bash\n(.*?)^```", DOCS.read_text(), re.S | re.M).group(1)
+    script = "set -euo pipefail\n" + "\n".join(line for line in block.splitlines() if not line.startswith("SECRET="))
+    env = {**os.environ, "BASE": f"{live_server.url}/api/v1", "SECRET": SECRET}
+
+    answers = []
+    for _ in range(2):
+        result = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, timeout=30)
+        assert result.returncode == 0, result.stderr
+        answers.append(json.loads(result.stdout)["items"][0])
+
+    assert answers[0]["status"] == "CREATED" and answers[1]["retry"] is True
+    assert answers[0]["lead_id"] == answers[1]["lead_id"] == Lead.objects.get().pk
