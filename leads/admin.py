@@ -448,7 +448,7 @@ class ConsentAdmin(ScopedAdmin):
 class IntakeSourceForm(forms.ModelForm):
     class Meta:
         model = IntakeSource
-        fields = ["center", "kind", "secret", "assign_to", "active"]
+        fields = ["center", "kind", "secret", "verify_token", "assign_to", "active"]
 
 
 @admin.register(IntakeSource)

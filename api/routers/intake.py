@@ -7,7 +7,9 @@ read must still be kept in the intake inbox rather than refused with a 422. docs
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest
+import hmac
+
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
 
 from api.schemas import ErrorOut
@@ -56,6 +58,58 @@ _BODY = {
 }
 
 
+def _source(center_code: str, source: str) -> IntakeSource:
+    intake_source = (
+        IntakeSource.objects.filter(center__code=center_code.upper(), kind=source, active=True)
+        .select_related("center", "assign_to")
+        .first()
+        if source in IntakeKind.values
+        else None
+    )
+    if intake_source is None:
+        raise Http404(NO_SOURCE)
+    return intake_source
+
+
+_HANDSHAKE = {
+    "parameters": [
+        {"in": "query", "name": name, "required": False, "schema": {"type": "string"}, "description": description}
+        for name, description in (
+            ("hub.mode", "subscribe"),
+            ("hub.verify_token", "the source's Verify token (admin)"),
+            ("hub.challenge", "echoed back when the token matches"),
+        )
+    ],
+    "responses": {
+        "200": {
+            "description": "The challenge, as plain text",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        }
+    },
+}
+
+
+@router.get(
+    "/intake/{center_code}/{source}",
+    auth=None,
+    response={403: ErrorOut, 404: ErrorOut},
+    summary="Meta's webhook subscription handshake",
+    openapi_extra=_HANDSHAKE,
+)
+def verify_intake(request: HttpRequest, center_code: str, source: str):
+    """Meta checks a webhook URL before subscribing it: it sends `hub.mode=subscribe`, the Verify token
+    typed in its dashboard and a challenge, and expects the challenge back (Meta sources only)."""
+    intake_source = _source(center_code, source)
+    if intake_source.kind != IntakeKind.META:
+        raise Http404(NO_SOURCE)
+    token = request.GET.get("hub.verify_token", "")
+    if request.GET.get("hub.mode") != "subscribe" or not hmac.compare_digest(
+        token.encode(), intake_source.verify_token.encode()
+    ):
+        return Status(403, {"detail": "hub.mode must be subscribe and hub.verify_token the source's Verify token."})
+    return HttpResponse(request.GET.get("hub.challenge", "")[:200], content_type="text/plain")
+
+
 @router.post(
     "/intake/{center_code}/{source}",
     auth=None,
@@ -70,15 +124,7 @@ def receive_intake(request: HttpRequest, center_code: str, source: str):
     kept for review (`NEEDS_REVIEW`, `error` says why). A retried delivery gets the same answer
     (`retry: true`) and creates nothing. 401: not signed with the source's secret; nothing is kept.
     """
-    intake_source = (
-        IntakeSource.objects.filter(center__code=center_code.upper(), kind=source, active=True)
-        .select_related("center", "assign_to")
-        .first()
-        if source in IntakeKind.values
-        else None
-    )
-    if intake_source is None:
-        raise Http404(NO_SOURCE)
+    intake_source = _source(center_code, source)
     try:
         authenticate(intake_source, request.body, request.headers)
     except IntakeRefused as refused:

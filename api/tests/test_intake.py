@@ -476,3 +476,34 @@ def test_the_curl_example_in_docs_runs_twice_with_one_lead(live_server, c, sourc
 
     assert answers[0]["status"] == "CREATED" and answers[1]["retry"] is True
     assert answers[0]["lead_id"] == answers[1]["lead_id"] == Lead.objects.get().pk
+
+
+# -- Meta's subscription handshake -------------------------------------------------------------------
+
+
+def test_meta_handshake_echoes_the_challenge_with_the_verify_token(c, sources):
+    token = sources["meta"].verify_token
+    url = "/api/v1/intake/TLGC/meta"
+    query = {"hub.mode": "subscribe", "hub.challenge": "1158201444", "hub.verify_token": token}
+
+    response = Client().get(url, query)
+
+    assert response.status_code == 200 and response.content == b"1158201444"
+    assert response["Content-Type"].startswith("text/plain")
+    assert Client().get(url, {**query, "hub.verify_token": "guess"}).status_code == 403
+    assert Client().get(url, {**query, "hub.mode": "unsubscribe"}).status_code == 403
+    assert Client().get("/api/v1/intake/TLGC/generic", query).status_code == 404
+    assert not IntakeItem.objects.exists()
+
+
+def test_erasing_the_family_clears_what_the_webhook_delivered(c, sources):
+    from leads.erasure import erase_family
+
+    lead = Lead.objects.get(pk=post("generic", GENERIC).json()["items"][0]["lead_id"])
+
+    erase_family(lead.child, by=c.admin, confirmation=lead.enquiry_id)
+
+    item = IntakeItem.objects.get()
+    assert item.payload == {} and item.lead == lead
+    again = post("generic", GENERIC).json()["items"][0]  # a late retry still makes nothing
+    assert again["retry"] and Lead.objects.count() == 1

@@ -55,6 +55,11 @@ class IntakeSource(models.Model):
         help_text="Generic: the HMAC key of X-Signature. Meta: the app secret (X-Hub-Signature-256). "
         "Google: the key typed into the lead form's webhook settings (google_key).",
     )
+    verify_token = models.CharField(
+        max_length=128,
+        default=new_secret,
+        help_text="Meta only: the Verify token typed into the app's webhook settings (the subscription handshake).",
+    )
     assign_to = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

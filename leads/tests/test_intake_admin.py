@@ -96,7 +96,15 @@ def test_a_center_admin_sets_up_a_source_for_their_center_only(client, c, b):
     assert list(form.fields["center"].queryset) == [c.center]
 
     response = client.post(
-        url, {"center": c.center.pk, "kind": "google", "secret": "k3y", "assign_to": c.counselor.pk, "active": "on"}
+        url,
+        {
+            "center": c.center.pk,
+            "kind": "google",
+            "secret": "k3y",
+            "verify_token": "vt",
+            "assign_to": c.counselor.pk,
+            "active": "on",
+        },
     )
 
     assert response.status_code == 302
@@ -111,7 +119,14 @@ def test_a_source_assignee_must_work_in_its_center(client, c, b, superadmin):
 
     response = client.post(
         reverse("admin:leads_intakesource_add"),
-        {"center": c.center.pk, "kind": "generic", "secret": "s", "assign_to": b.counselor.pk, "active": "on"},
+        {
+            "center": c.center.pk,
+            "kind": "generic",
+            "secret": "s",
+            "verify_token": "vt",
+            "assign_to": b.counselor.pk,
+            "active": "on",
+        },
     )
 
     assert response.status_code == 200 and "Choose a counselor or admin of this center." in response.content.decode()
