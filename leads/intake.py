@@ -39,7 +39,7 @@ NO_VERIFIABLE_CONSENT = (
     "Call the parent, record their consent on the enquiry form and link the lead here."
 )
 GOOGLE_TEST_LEAD = "A test lead sent from Google Ads (is_test): nothing to do."
-NOT_JSON = "The body is not JSON: read it here and type the enquiry by hand."
+NOT_JSON = "The body is not a JSON object: read it here and type the enquiry by hand."
 NO_LEADS = "The delivery holds no lead this source knows how to read."
 
 #: What each platform's leads are recorded as (leads/lifecycle.py LeadSource).
@@ -148,11 +148,29 @@ def _key(name: Any) -> str:
     return str(name or "").strip().lower().replace(" ", "_").replace("'", "").replace("-", "_")
 
 
+def _scalar(value: Any) -> str | None:
+    """A form answer as text; lists, objects and nulls are not answers we can use (they stay in the payload)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    return str(value).replace("\x00", "").strip()[:500] or None
+
+
+def _without_nul(value: Any) -> Any:
+    """The payload without NUL characters, which PostgreSQL's text and jsonb cannot hold."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    return value
+
+
 def _read_fields(pairs) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     for name, value in pairs:
-        ours = FIELD_NAMES.get(_key(name))
-        if ours and value not in (None, "") and ours not in fields:
+        ours, value = FIELD_NAMES.get(_key(name)), _scalar(value)
+        if ours and value is not None and ours not in fields:
             fields[ours] = value
     if "parent_name" not in fields and ("parent_first_name" in fields or "parent_last_name" in fields):
         fields["parent_name"] = f"{fields.get('parent_first_name', '')} {fields.get('parent_last_name', '')}".strip()
@@ -161,14 +179,20 @@ def _read_fields(pairs) -> dict[str, Any]:
     return fields
 
 
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
 def split_generic(data: Any, body: bytes) -> list[Delivery]:
     if not isinstance(data, dict):
         return [Delivery(_body_id(body), data if data is not None else body.decode(errors="replace"), problem=NOT_JSON)]
-    external_id = str(data.get("id") or "")[:200] or _body_id(body)
+    external_id = (_scalar(data.get("id")) or "")[:200] or _body_id(body)
     fields = _read_fields((name, value) for name, value in data.items() if name not in ("id", "consent"))
     consent = data.get("consent")
     if isinstance(consent, dict):
-        fields["consent"] = {**consent, "method": "WEB_FORM"}
+        flags = {k: consent.get(k) is True or _scalar(consent.get(k)) for k in ("processing", "reminders", "marketing")}
+        texts = {k: _scalar(consent.get(k)) for k in ("notice_version", "address", "user_agent", "obtained_at")}
+        fields["consent"] = {**flags, **texts, "method": "WEB_FORM"}
     return [Delivery(external_id, data, fields)]
 
 
@@ -177,36 +201,34 @@ def split_meta(data: Any, body: bytes) -> list[Delivery]:
     if not isinstance(data, dict):
         return [Delivery(_body_id(body), data if data is not None else body.decode(errors="replace"), problem=NOT_JSON)]
     deliveries = []
-    for entry in data.get("entry") or []:
-        for change in (entry.get("changes") or []) if isinstance(entry, dict) else []:
+    for entry in _list(data.get("entry")):
+        for change in _list(entry.get("changes")) if isinstance(entry, dict) else []:
             value = change.get("value") if isinstance(change, dict) else None
-            if not isinstance(value, dict) or not value.get("leadgen_id"):
+            if not isinstance(value, dict) or not _scalar(value.get("leadgen_id")):
                 continue
             pairs = []
-            for item in value.get("field_data") or []:
+            for item in _list(value.get("field_data")):
                 if isinstance(item, dict):
-                    values = item.get("values") or []
-                    pairs.append((item.get("name"), values[0] if isinstance(values, list) and values else None))
+                    values = _list(item.get("values"))
+                    pairs.append((item.get("name"), values[0] if values else None))
             fields = _read_fields(pairs)
             problem = "" if pairs else "Meta sent the lead id only: fetch its field_data from the Graph API."
-            deliveries.append(Delivery(str(value["leadgen_id"])[:200], change, fields, problem=problem))
+            deliveries.append(Delivery(_scalar(value["leadgen_id"])[:200], change, fields, problem=problem))
     return deliveries or [Delivery(_body_id(body), data, problem=NO_LEADS)]
 
 
 def split_google(data: Any, body: bytes) -> list[Delivery]:
     """Google Ads lead form webhook: one lead, `user_column_data` by column_id (custom questions by name)."""
-    columns = data.get("user_column_data") or []
     pairs = []
-    for column in columns if isinstance(columns, list) else []:
+    for column in _list(data.get("user_column_data")):
         if isinstance(column, dict):
-            name = {"FULL_NAME": "full_name", "PHONE_NUMBER": "phone_number", "EMAIL": "email"}.get(
-                column.get("column_id"), column.get("column_id")
-            )
+            column_id = _scalar(column.get("column_id")) or ""
+            name = {"FULL_NAME": "full_name", "PHONE_NUMBER": "phone_number"}.get(column_id, column_id)
             if _key(name) not in FIELD_NAMES:
                 name = column.get("column_name")
             pairs.append((name, column.get("string_value")))
     payload = {key: value for key, value in data.items() if key != "google_key"}  # the secret is not kept
-    external_id = str(data.get("lead_id") or "")[:200] or _body_id(body)
+    external_id = (_scalar(data.get("lead_id")) or "")[:200] or _body_id(body)
     problem = GOOGLE_TEST_LEAD if data.get("is_test") is True else ""
     return [Delivery(external_id, payload, _read_fields(pairs), problem=problem)]
 
@@ -307,7 +329,9 @@ def record(source: IntakeSource, delivery: Delivery) -> tuple[IntakeItem, bool]:
         return existing, False
     try:
         with transaction.atomic():
-            item = IntakeItem.objects.create(source=source, external_id=delivery.external_id, payload=delivery.payload)
+            item = IntakeItem.objects.create(
+                source=source, external_id=delivery.external_id, payload=_without_nul(delivery.payload)
+            )
             _map(source, delivery, item)
             item.save(update_fields=["status", "lead", "error"])
             return item, True
@@ -351,7 +375,10 @@ def _map(source: IntakeSource, delivery: Delivery, item: IntakeItem) -> None:
 
 def receive(source: IntakeSource, body: bytes) -> list[tuple[IntakeItem, bool]]:
     """Every lead of an authenticated delivery, recorded once each."""
-    return [record(source, delivery) for delivery in SPLIT[source.kind](_json(body), body)]
+    deliveries = SPLIT[source.kind](_json(body), body)
+    for delivery in deliveries:
+        delivery.external_id = _without_nul(delivery.external_id)
+    return [record(source, delivery) for delivery in deliveries]
 
 
 def read_fields_of(item: IntakeItem) -> dict[str, Any]:

@@ -507,3 +507,30 @@ def test_erasing_the_family_clears_what_the_webhook_delivered(c, sources):
     assert item.payload == {} and item.lead == lead
     again = post("generic", GENERIC).json()["items"][0]  # a late retry still makes nothing
     assert again["retry"] and Lead.objects.count() == 1
+
+
+JUNK = [None, True, 0, -1, 1e308, "", " ", "x" * 5000, [], ["a"], {}, {"a": 1}, "2026-13-45", "\u0000"]
+
+
+@pytest.mark.parametrize("junk", JUNK)
+def test_junk_in_any_generic_field_is_kept_for_review_never_a_500(c, sources, junk):
+    for key in [*GENERIC, "child_dob"]:
+        body = {**GENERIC, "id": f"junk-{key}", key: junk}
+        response = post("generic", body)
+        assert response.status_code in (200, 202), (key, response.content)
+    for key in GENERIC["consent"]:
+        response = post(
+            "generic", {**GENERIC, "id": f"junk-consent-{key}", "consent": {**GENERIC["consent"], key: junk}}
+        )
+        assert response.status_code in (200, 202), (key, response.content)
+
+
+@pytest.mark.parametrize("junk", JUNK)
+def test_junk_in_meta_and_google_shapes_is_never_a_500(c, sources, junk):
+    meta = copy.deepcopy(META)
+    meta["entry"][0]["changes"][0]["value"]["field_data"][0] = {"name": junk, "values": junk}
+    google = {**GOOGLE, "user_column_data": [junk, {"column_id": junk, "string_value": junk}]}
+    for kind, body in (("meta", meta), ("meta", {"entry": junk}), ("meta", {"entry": [{"changes": junk}]})):
+        assert post(kind, body).status_code in (200, 202)
+    assert post("google", google).status_code in (200, 202)
+    assert post("google", {**GOOGLE, "lead_id": junk}).status_code in (200, 202)
