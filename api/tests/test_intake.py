@@ -534,3 +534,14 @@ def test_junk_in_meta_and_google_shapes_is_never_a_500(c, sources, junk):
         assert post(kind, body).status_code in (200, 202)
     assert post("google", google).status_code in (200, 202)
     assert post("google", {**GOOGLE, "lead_id": junk}).status_code in (200, 202)
+
+
+def test_a_delivery_costs_a_bounded_number_of_queries(c, sources, django_assert_max_num_queries):
+    # Warm: the intake account and the franchise's privacy notice exist after the first delivery.
+    post("generic", {**GENERIC, "id": "warm", "phone": "+919810011111", "child_name": "Warm Up"})
+    with django_assert_max_num_queries(25):  # the enquiry itself is most of it (counter, family, consent, history)
+        post("generic", GENERIC)
+    with django_assert_max_num_queries(3):  # a retry: the source, the item, its lead's enquiry id
+        post("generic", GENERIC)
+    with django_assert_max_num_queries(9):  # an ad lead kept for review
+        post("meta", META)
