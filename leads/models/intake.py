@@ -114,7 +114,7 @@ class IntakeItem(models.Model):
     )
     payload = models.JSONField(help_text="What the platform sent for this lead, as received.")
     status = models.CharField(max_length=16, choices=IntakeStatus, default=IntakeStatus.RECEIVED)
-    lead = models.ForeignKey("leads.Lead", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    lead = models.ForeignKey("leads.Lead", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     error = models.TextField(blank=True)
     received_at = models.DateTimeField(default=timezone.now)
     resolved_at = models.DateTimeField(null=True, blank=True)
