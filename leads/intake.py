@@ -362,6 +362,10 @@ def _map(source: IntakeSource, delivery: Delivery, item: IntakeItem) -> None:
         item.status = IntakeStatus.CREATED
     except DuplicateEnquiry as error:
         item.status, item.lead, item.error = IntakeStatus.DUPLICATE, error.lead, str(error)
+        if error.lead is not None:  # the counselor sees on the open lead that the family asked again
+            error.lead.add_note(
+                body=f"Enquired again through {source.get_kind_display()} ({delivery.external_id}).", by=by
+            )
     except (ValidationError, LifecycleError, PermissionDenied) as error:
         item.status = IntakeStatus.NEEDS_REVIEW
         if source.kind == IntakeKind.GENERIC:

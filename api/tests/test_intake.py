@@ -22,7 +22,7 @@ from django.db import connection, connections
 from django.test import Client
 
 from leads.intake import GOOGLE_TEST_LEAD, NO_VERIFIABLE_CONSENT
-from leads.models import Consent, IntakeItem, IntakeSource, Lead, LeadSource
+from leads.models import Consent, IntakeItem, IntakeSource, Lead, LeadNote, LeadSource
 from leads.tests.factories import ProgramFactory
 
 SECRET = "center-secret-for-tests"
@@ -319,6 +319,9 @@ def test_the_same_child_under_a_new_id_is_a_duplicate_pointing_to_the_open_lead(
     assert item["status"] == "DUPLICATE" and item["lead_id"] == first["lead_id"]
     assert "already has an open lead" in item["error"]
     assert Lead.objects.count() == 1
+    [note] = LeadNote.objects.filter(lead_id=first["lead_id"])
+    assert note.body == "Enquired again through Website (generic JSON) (site-1002)."
+    assert note.author.username == "intake-tlgc"
 
 
 def test_a_generic_delivery_without_an_id_is_idempotent_by_its_bytes(c, sources):
