@@ -17,6 +17,7 @@ from api.auth import router as auth_router
 from api.routers.consents import router as consents_router
 from api.routers.families import router as families_router
 from api.routers.follow_ups import router as follow_ups_router
+from api.routers.intake import router as intake_router
 from api.routers.intro_visits import router as intro_visits_router
 from api.routers.leads import router as leads_router
 from api.routers.reference import router as reference_router
@@ -73,3 +74,4 @@ api.add_router("", intro_visits_router)
 api.add_router("", reference_router)
 api.add_router("", families_router)
 api.add_router("", consents_router)
+api.add_router("", intake_router)  # issue 11: webhooks, signed per source (no bearer token)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
 from accounts.admin import ScopedAdmin
 from accounts.models import Center, Role, User
@@ -19,6 +23,9 @@ from leads.models import (
     ExpectationChoice,
     FamilyLink,
     FollowUp,
+    IntakeItem,
+    IntakeSource,
+    IntakeStatus,
     IntroVisit,
     Lead,
     LeadNote,
@@ -436,3 +443,92 @@ class ConsentAdmin(ScopedAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class IntakeSourceForm(forms.ModelForm):
+    class Meta:
+        model = IntakeSource
+        fields = ["center", "kind", "secret", "verify_token", "assign_to", "active"]
+
+
+@admin.register(IntakeSource)
+class IntakeSourceAdmin(ScopedAdmin):
+    """Who may post leads to a center (docs/intake.md): one source per platform, with its secret."""
+
+    form = IntakeSourceForm
+    list_display = ["__str__", "center", "kind", "assign_to", "active", "webhook_url", "created_at"]
+    list_filter = [CENTER_FILTER, "kind", "active"]
+    list_select_related = ["center", "assign_to"]
+    readonly_fields = ["webhook_url", "created_at"]
+
+    @admin.display(description="Webhook URL (path)")
+    def webhook_url(self, obj):
+        return obj.path if obj.pk else "-"
+
+
+@admin.register(IntakeItem)
+class IntakeItemAdmin(ScopedAdmin):
+    """The intake inbox: every lead a webhook delivered; NEEDS_REVIEW ones wait for a counselor."""
+
+    center_path = "source__center"
+    list_display = ["received_at", "source", "external_id", "status", "lead", "short_error"]
+    list_filter = ["status", "source__kind", ("source__center", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["source", "source__center", "lead"]
+    search_fields = ["external_id", "error"]
+    date_hierarchy = "received_at"
+    fields = [
+        "source",
+        "external_id",
+        "status",
+        "error",
+        "what_we_read",
+        "pretty_payload",
+        "create_by_hand",
+        "lead",
+        "received_at",
+        "resolved_at",
+        "resolved_by",
+    ]
+    raw_id_fields = ["lead"]
+    center_admin_can_add = False
+
+    def has_add_permission(self, request):
+        return False  # items come from the webhooks only
+
+    def get_readonly_fields(self, request, obj=None):
+        editable = {"lead"} if obj is not None and obj.status == IntakeStatus.NEEDS_REVIEW else set()
+        return [name for name in self.fields if name not in editable]
+
+    @admin.display(description="Error")
+    def short_error(self, obj):
+        return obj.error[:120]
+
+    @admin.display(description="Payload")
+    def pretty_payload(self, obj):
+        return format_html("<pre>{}</pre>", json.dumps(obj.payload, indent=2, ensure_ascii=False, default=str))
+
+    @admin.display(description="What we read")
+    def what_we_read(self, obj):
+        from leads.intake import read_fields_of
+
+        fields = read_fields_of(obj)
+        if not fields:
+            return "Nothing we could read: see the payload."
+        rows = format_html_join("", "<li>{}: {}</li>", ((k, v) for k, v in fields.items() if k != "consent"))
+        return format_html("<ul>{}</ul>", rows)
+
+    @admin.display(description="Create the enquiry by hand")
+    def create_by_hand(self, obj):
+        if obj.status != IntakeStatus.NEEDS_REVIEW:
+            return "-"
+        return format_html(
+            '<a href="{}">New enquiry</a> (call the parent, record their consent), then choose that lead below '
+            "and save: the item is marked as created.",
+            reverse("leads:enquiry_new"),
+        )
+
+    def save_model(self, request, obj, form, change):
+        if "lead" in form.changed_data and obj.lead is not None:
+            lead = obj.lead
+            obj.refresh_from_db()
+            obj.resolve(lead=lead, by=request.user)

@@ -36,6 +36,7 @@ from leads.models import (
     DetailChange,
     Enrollment,
     FollowUp,
+    IntakeItem,
     IntroVisit,
     Lead,
     LeadNote,
@@ -175,6 +176,8 @@ def _overwrite(children: list[Child], parents: list[Parent], leads: list[Lead], 
     )
     FollowUp.objects.filter(lead_id__in=lead_ids).update(notes=_erased("notes"))
     LeadNote.objects.filter(lead_id__in=lead_ids).update(body=ERASED)
+    # What a webhook delivered for these leads (the row stays: a retry still finds it, makes nothing).
+    IntakeItem.objects.filter(lead_id__in=lead_ids).update(payload={}, error="")
 
     # History keeps its rows (the figures read them); only their text goes.
     LeadStatusChange.objects.filter(lead_id__in=lead_ids).exclude(note="")._erase_personal_data(note=ERASED)

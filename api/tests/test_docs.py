@@ -52,6 +52,8 @@ SPEC_OPERATIONS = {
     ("post", "/api/v1/leads/{lead_id}/consent/withdraw"),
     ("get", "/api/v1/privacy-notice"),
     ("post", "/api/v1/families/{family_id}/erase"),  # issue 10: a parent's erasure request
+    ("post", "/api/v1/intake/{center_code}/{source}"),  # issue 11: webhooks of websites and ad platforms
+    ("get", "/api/v1/intake/{center_code}/{source}"),  # issue 11: Meta's subscription handshake
 }
 LEGACY_OPERATIONS = {
     ("post", "/api/v1/leads"),

@@ -18,6 +18,7 @@ from leads.models.expectation import ExpectationChoice
 from leads.models.family import Child, FamilyLink, Gender, Parent
 from leads.models.follow_up import FollowUp
 from leads.models.history import DetailChange, LeadStatusChange
+from leads.models.intake import IntakeItem, IntakeKind, IntakeSource, IntakeStatus
 from leads.models.intro_visit import IntroVisit
 from leads.models.lead import EnquiryCounter, Lead, LeadNote
 
@@ -40,6 +41,10 @@ __all__ = [
     "FollowUpStatus",
     "Gender",
     "IVOutcome",
+    "IntakeItem",
+    "IntakeKind",
+    "IntakeSource",
+    "IntakeStatus",
     "IntroVisit",
     "Lead",
     "LeadNote",
