@@ -11,8 +11,8 @@ urlpatterns = [
     path("", session.home, name="home"),
     path("center/", session.switch_center, name="switch_center"),
     # The public enquiry form (no login): leads/views/public.py.
-    path("enquire/<str:code>/", public.enquire, name="public_enquire"),
-    path("enquire/<str:code>/thanks/", public.thanks, name="public_thanks"),
+    path("enquire/<slug:code>/", public.enquire, name="public_enquire"),
+    path("enquire/<slug:code>/thanks/", public.thanks, name="public_thanks"),
     path("enquiries/new/", enquiry.enquiry_new, name="enquiry_new"),
     path("enquiries/new/validate/", enquiry.enquiry_validate, name="enquiry_validate"),
     path("enquiries/<id:pk>/created/", lead_page.enquiry_created, name="enquiry_created"),

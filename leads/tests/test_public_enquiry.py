@@ -267,3 +267,8 @@ def test_query_budgets(client, c, django_assert_max_num_queries):
     post(client, form_data(c, parent_phone="98765 40000"), address="198.51.100.1")  # the website user exists now
     with django_assert_max_num_queries(46):  # the enquiry's own writes, the bell and its log, the session
         assert post(client, form_data(c, parent_phone="98765 40001", child_first_name="B")).status_code == 302
+
+
+@pytest.mark.parametrize("code", ["a%00b", "TL%20GC", "%E2%91%A6"])
+def test_a_junk_center_code_is_a_404_not_a_server_error(client, code):
+    assert client.get(f"/enquire/{code}/").status_code == 404

@@ -24,7 +24,7 @@ import logging
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -51,7 +51,10 @@ def _language(request: HttpRequest) -> str:
 
 
 def _center(code: str) -> Center:
-    return get_object_or_404(Center, code=(code or "").upper())
+    code = (code or "").upper()
+    if not code.isascii() or not code.isalnum():  # never sent to the database (a NUL breaks PostgreSQL)
+        raise Http404("No such center.")
+    return get_object_or_404(Center, code=code)
 
 
 def _form(center: Center, data=None, *, notice: PrivacyNotice) -> PublicEnquiryForm:
