@@ -571,7 +571,7 @@ class AccessLog(models.Model):
         from accounts.net import client_address
 
         if user is None and request is not None:
-            user = getattr(request, "user", None)
+            user = getattr(request, "auth", None) or getattr(request, "user", None)  # the API's, else the page's
         user_id = user.pk if user is not None and getattr(user, "is_authenticated", False) else None
         return cls.objects.create(
             user_id=user_id,

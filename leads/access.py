@@ -65,50 +65,44 @@ def get_batch_for_user(user: User, pk: int, *, action: str = Action.SCHEDULE_VIS
     return batch
 
 
+def _log_family(request, lead: Lead, *, action: str, object_type: str, object_id, detail: str) -> None:
+    """One access-log row about `lead`'s family (its center and family id from the lead): one INSERT."""
+    AccessLog.record(
+        request,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        center_id=lead.center_id,
+        family_id=lead.child_id,
+        detail=detail,
+    )
+
+
 def log_lead_change(request, lead: Lead, detail: str) -> None:
-    """One access-log row for a change to a lead or its visits, follow-ups or family: one INSERT.
+    """One access-log row for a change to a lead or its visits, follow-ups or family.
 
     Called by every door (lead page, board, queue, trainer view, API) once its verb succeeded, so
     a refused action logs nothing. `detail` names the door and the action ("board move to
     CLOSED_LOST", "api follow-up 7 cancel"), never the data written.
     """
-    AccessLog.record(
-        request,
-        action=AccessAction.CHANGE,
-        object_type="lead",
-        object_id=lead.pk,
-        user=getattr(request, "auth", None) or request.user,
-        center_id=lead.center_id,
-        family_id=lead.child_id,
-        detail=detail,
-    )
+    _log_family(request, lead, action=AccessAction.CHANGE, object_type="lead", object_id=lead.pk, detail=detail)
 
 
 def log_lead_view(request, lead: Lead, *, detail: str = "") -> None:
-    """One access-log row for a look at a lead and its family (lead page, API detail): one INSERT."""
-    AccessLog.record(
-        request,
-        action=AccessAction.VIEW,
-        object_type="lead",
-        object_id=lead.pk,
-        user=getattr(request, "auth", None) or request.user,
-        center_id=lead.center_id,
-        family_id=lead.child_id,
-        detail=detail,
-    )
+    """One access-log row for a look at a lead and its family (lead page, API detail)."""
+    _log_family(request, lead, action=AccessAction.VIEW, object_type="lead", object_id=lead.pk, detail=detail)
 
 
 def log_consent(request, lead: Lead, consent, *, detail: str) -> None:
-    """One access-log row for a consent recorded or withdrawn on a lead's family: one INSERT."""
-    AccessLog.record(
+    """One access-log row for a consent recorded or withdrawn on a lead's family."""
+    purposes = ", ".join(consent.purposes) or "nothing"
+    _log_family(
         request,
+        lead,
         action=AccessAction.CONSENT,
         object_type="consent",
         object_id=consent.pk,
-        user=getattr(request, "auth", None) or request.user,
-        center_id=lead.center_id,
-        family_id=lead.child_id,
-        detail=f"{detail}: {', '.join(consent.purposes) or 'nothing'} ({consent.method})",
+        detail=f"{detail}: {purposes} ({consent.method})",
     )
 
 
@@ -143,7 +137,6 @@ def log_lead_list_export(request, *, center_id: int | None, detail: str) -> None
         request,
         action=AccessAction.EXPORT,
         object_type="lead_list",
-        user=getattr(request, "auth", None) or request.user,
         center_id=center_id,
         detail=detail,
     )

@@ -125,17 +125,9 @@ def test_making_someone_a_center_admin_in_one_center_gives_admin_there_only(clie
 
 @pytest.mark.django_db(transaction=True)
 def test_migration_puts_each_users_global_role_on_their_memberships():
-    from django.db import connection
-    from django.db.migrations.executor import MigrationExecutor
+    from leads.tests.migrating import migrate, newest_afterwards
 
-    def migrate(targets):
-        executor = MigrationExecutor(connection)
-        executor.loader.build_graph()
-        executor.migrate(targets)
-        return executor.loader.project_state(targets).apps
-
-    leaf = MigrationExecutor(connection).loader.graph.leaf_nodes()
-    try:
+    with newest_afterwards():
         old = migrate([("accounts", "0004_accesslog_append_only")])
         Center, OldUser = old.get_model("accounts", "Center"), old.get_model("accounts", "User")
         Membership, Permission = old.get_model("accounts", "CenterMembership"), old.get_model("auth", "Permission")
@@ -149,5 +141,3 @@ def test_migration_puts_each_users_global_role_on_their_memberships():
         new = migrate([("accounts", "0005_membership_role")])
         roles = dict(new.get_model("accounts", "CenterMembership").objects.values_list("user_id", "role"))
         assert roles == {ids["TRAINER"]: "TRAINER", ids["CENTER_ADMIN"]: "CENTER_ADMIN"}
-    finally:
-        migrate(leaf)

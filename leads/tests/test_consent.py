@@ -245,17 +245,9 @@ def test_center_admin_cannot_publish_the_franchise_notice_in_admin(client, c):
 
 @pytest.mark.django_db(transaction=True)
 def test_migration_marks_existing_families_consent_not_recorded():
-    from django.db import connection
-    from django.db.migrations.executor import MigrationExecutor
+    from leads.tests.migrating import migrate, newest_afterwards
 
-    def migrate(targets):
-        executor = MigrationExecutor(connection)
-        executor.loader.build_graph()
-        executor.migrate(targets)
-        return executor.loader.project_state(targets).apps
-
-    leaf = MigrationExecutor(connection).loader.graph.leaf_nodes()
-    try:
+    with newest_afterwards() as leaf:
         accounts_leaf = [node for node in leaf if node[0] == "accounts"]
         old = migrate([("leads", "0008_merge_20261202_1121"), *accounts_leaf])
         Center = old.get_model("accounts", "Center")
@@ -264,5 +256,3 @@ def test_migration_marks_existing_families_consent_not_recorded():
         new = migrate([("leads", "0009_consent")])
         [row] = new.get_model("leads", "Consent").objects.filter(parent_id=parent.pk)
         assert (row.method, row.processing, row.notice_id) == ("NOT_RECORDED", False, None)
-    finally:
-        migrate(leaf)
