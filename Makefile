@@ -46,7 +46,10 @@ $(DEV_STAMP): requirements-dev.txt requirements.txt | $(PY)
 run: $(RUN_STAMP)
 	DJANGO_DEBUG=1 $(PY) manage.py migrate --no-input -v0
 	DJANGO_DEBUG=1 $(PY) manage.py seed_demo
-	DJANGO_DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+	# The background worker (imports, ...) runs next to the server and stops with it.
+	DJANGO_DEBUG=1 $(PY) manage.py db_worker --interval 1 -v0 & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  DJANGO_DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: $(DEV_STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_tasks_db",  # the task queue's table (TASKS below)
     "accounts",
     "leads",
     "api",
@@ -109,6 +110,11 @@ else:
 
 # Local memory by default; CACHE_URL=redis://127.0.0.1:6379/0 shares throttling counts between workers.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Background work (spreadsheet imports, ...) through django.tasks. The default keeps the queue in our
+# own database (django-tasks-db): `manage.py db_worker` runs it, `make run` starts one next to the
+# server. TASKS_BACKEND=django.tasks.backends.immediate.ImmediateBackend runs each task at once, in
+# the process that enqueues it (the tests' choice where they want the result in hand).
+TASKS = {"default": {"BACKEND": env("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}}
 # Attempts at POST /api/v1/auth/token per client address (password guessing).
 API_TOKEN_RATE = env("API_TOKEN_RATE", default="10/m")
 # The public enquiry form (leads/public.py): accepted submissions per client address and per phone
