@@ -140,3 +140,14 @@ def log_lead_list_export(request, *, center_id: int | None, detail: str) -> None
         center_id=center_id,
         detail=detail,
     )
+
+
+def get_intake_item_for_user(user: User, pk: int, *, action: str = Action.CREATE_ENQUIRY):
+    """An intake inbox item (webhook delivery), checked against its source's center."""
+    from leads.models import IntakeItem
+
+    item = IntakeItem.objects.select_related("source", "source__center").filter(pk=pk).first()
+    if item is None:
+        raise Http404("No such intake item.")
+    _check(user, item.source.center_id, action)
+    return item

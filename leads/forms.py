@@ -229,6 +229,8 @@ class EnquiryForm(ConsentForm):
     )
     #: One per rendered form: a second submit of it is a double submit, not a re-entry.
     submission = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+    # The intake inbox item this enquiry is made from (leads/views/intake_inbox.py): linked on save.
+    intake = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput)
     school = forms.CharField(label="School", max_length=160, required=False)
     # No default: a pre-selected "Walk-in" would count every unasked enquiry as a walk-in.
     source = forms.ChoiceField(

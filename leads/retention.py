@@ -9,6 +9,9 @@ Each center sets three periods (accounts.Center, months):
   enrolls again (a new lead, a new enrollment) starts the period again.
 - `access_log_retention_months` (13, at least 12): access-log rows older than that are deleted.
   Rows of no center (sign-ins) are kept for the default period.
+- Intake items (webhook deliveries) that never became a lead, older than `closed_lost_retention_months`:
+  their payload (a child's details) is cleared and an item still waiting for review is dismissed, so
+  the intake inbox never keeps a child's data longer than a lost enquiry would be.
 
 A family with an open lead is never due. Erasure is `leads.erasure.erase_family(by=None)`: the
 figures stay, as for a parent's request.
@@ -26,14 +29,16 @@ from django.db.models import Exists, Max, OuterRef
 from accounts.models import AccessLog, Center
 from leads.erasure import erase_family
 from leads.lifecycle import OPEN_STATUSES, LeadStatus, LifecycleError
-from leads.models import Child, FamilyLink, Lead
+from leads.models import Child, FamilyLink, IntakeItem, IntakeStatus, Lead
 
-CLOSED_LOST, CONVERTED, ACCESS_LOG = (
+CLOSED_LOST, CONVERTED, ACCESS_LOG, INTAKE = (
     "closed-lost families erased",
     "converted families erased",
     "access-log rows deleted",
+    "unlinked intake items cleared",
 )
-RULES = (CLOSED_LOST, CONVERTED, ACCESS_LOG)
+RULES = (CLOSED_LOST, CONVERTED, ACCESS_LOG, INTAKE)
+INTAKE_EXPIRED = "Not made into an enquiry within the retention period: its details were erased."
 
 #: The period of access-log rows that belong to no center.
 DEFAULT_ACCESS_LOG_MONTHS = Center._meta.get_field("access_log_retention_months").default
@@ -55,13 +60,20 @@ class CenterDue:
     converted: list[Child] = field(default_factory=list)
     access_log_before: datetime.datetime | None = None
     access_log_rows: int = 0
+    intake_before: datetime.datetime | None = None
+    intake_items: int = 0
 
     @property
     def label(self) -> str:
         return self.center.code if self.center else "(no center)"
 
     def counts(self) -> dict[str, int]:
-        return {CLOSED_LOST: len(self.closed_lost), CONVERTED: len(self.converted), ACCESS_LOG: self.access_log_rows}
+        return {
+            CLOSED_LOST: len(self.closed_lost),
+            CONVERTED: len(self.converted),
+            ACCESS_LOG: self.access_log_rows,
+            INTAKE: self.intake_items,
+        }
 
 
 def _as_moment(day: datetime.date | None, tz) -> datetime.datetime | None:
@@ -130,10 +142,21 @@ def plan(now: datetime.datetime, centers=None) -> list[CenterDue]:
         closed_lost, converted = due_families(center, now)
         before = months_before(now, center.access_log_retention_months)
         rows = AccessLog.objects.filter(center=center, at__lt=before).count()
-        plans.append(CenterDue(center, closed_lost, converted, before, rows))
+        intake_before = months_before(now, center.closed_lost_retention_months)
+        items = _stale_intake(center, intake_before).count()
+        plans.append(CenterDue(center, closed_lost, converted, before, rows, intake_before, items))
     before = months_before(now, DEFAULT_ACCESS_LOG_MONTHS)
     plans.append(CenterDue(None, access_log_before=before, access_log_rows=_centerless(before).count()))
     return plans
+
+
+def _stale_intake(center: Center, before: datetime.datetime):
+    """Deliveries of the center that never became a lead, received before `before`, still holding data."""
+    return (
+        IntakeItem.objects.filter(source__center=center, lead__isnull=True, received_at__lt=before)
+        .exclude(payload={})
+        .exclude(status=IntakeStatus.RECEIVED)
+    )
 
 
 def _centerless(before: datetime.datetime):
@@ -157,5 +180,22 @@ def apply(plans: list[CenterDue]) -> list[CenterDue]:
             AccessLog.objects.filter(center=due.center) if due.center else AccessLog.objects.filter(center__isnull=True)
         )
         deleted = old.prune_older_than(due.access_log_before)  # the log's one way out (append-only)
-        done.append(CenterDue(due.center, erased[CLOSED_LOST], erased[CONVERTED], due.access_log_before, deleted))
+        cleared = 0
+        if due.center is not None and due.intake_before is not None:
+            stale = _stale_intake(due.center, due.intake_before)
+            cleared = stale.filter(status=IntakeStatus.NEEDS_REVIEW).update(
+                status=IntakeStatus.DISMISSED, payload={}, error=INTAKE_EXPIRED
+            )
+            cleared += stale.update(payload={})
+        done.append(
+            CenterDue(
+                due.center,
+                erased[CLOSED_LOST],
+                erased[CONVERTED],
+                due.access_log_before,
+                deleted,
+                due.intake_before,
+                cleared,
+            )
+        )
     return done

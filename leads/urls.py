@@ -3,7 +3,18 @@
 from django.urls import path
 
 from crm import converters  # noqa: F401  (registers the `id` converter)
-from leads.views import board, enquiry, family, follow_ups, lead_page, leads_list, public, session, trainer
+from leads.views import (
+    board,
+    enquiry,
+    family,
+    follow_ups,
+    intake_inbox,
+    lead_page,
+    leads_list,
+    public,
+    session,
+    trainer,
+)
 
 app_name = "leads"
 
@@ -16,6 +27,9 @@ urlpatterns = [
     path("enquiries/new/", enquiry.enquiry_new, name="enquiry_new"),
     path("enquiries/new/validate/", enquiry.enquiry_validate, name="enquiry_validate"),
     path("enquiries/<id:pk>/created/", lead_page.enquiry_created, name="enquiry_created"),
+    path("intake/", intake_inbox.inbox, name="intake_inbox"),
+    path("intake/<id:pk>/link/", intake_inbox.link, name="intake_link"),
+    path("intake/<id:pk>/dismiss/", intake_inbox.dismiss, name="intake_dismiss"),
     path("leads/", leads_list.lead_list, name="lead_list"),
     path("leads/export.csv", leads_list.lead_csv, name="lead_csv"),
     path("leads/export.xlsx", leads_list.lead_xlsx, name="lead_xlsx"),

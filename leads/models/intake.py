@@ -33,9 +33,12 @@ class IntakeStatus(models.TextChoices):
     CREATED = "CREATED", "Enquiry created"
     NEEDS_REVIEW = "NEEDS_REVIEW", "Needs review"
     DUPLICATE = "DUPLICATE", "Child already has an open lead"
+    DISMISSED = "DISMISSED", "Dismissed (not an enquiry)"
 
 
 LEAD_OF_ANOTHER_CENTER = "Choose the lead you made for this enquiry, in the source's center."
+ALREADY_DEALT_WITH = "This intake item is already dealt with."
+DISMISS_WHY = "Say why this is not an enquiry (a test, spam, a wrong number...)."
 
 
 def new_secret() -> str:
@@ -155,7 +158,7 @@ class IntakeItem(models.Model):
         with transaction.atomic():
             item = IntakeItem.objects.select_for_update().get(pk=self.pk)
             if item.status != IntakeStatus.NEEDS_REVIEW:
-                raise LifecycleError("This intake item is already dealt with.")
+                raise LifecycleError(ALREADY_DEALT_WITH)
             item.status, item.lead, item.resolved_at, item.resolved_by = (
                 IntakeStatus.CREATED,
                 lead,
@@ -164,4 +167,26 @@ class IntakeItem(models.Model):
             )
             item.save(update_fields=["status", "lead", "resolved_at", "resolved_by"])
         for field in ("status", "lead", "resolved_at", "resolved_by"):
+            setattr(self, field, getattr(item, field))
+
+    def dismiss(self, *, reason: str, by) -> None:
+        """Not an enquiry at all (a platform's test, spam): out of the inbox, with the reason. Its
+        payload goes at once, since it holds a child's details we have no reason to keep."""
+        require_permission(by, Action.CREATE_ENQUIRY, self.source.center_id)
+        reason = (reason or "").strip()
+        if not reason:
+            raise ValidationError({"reason": [DISMISS_WHY]})
+        with transaction.atomic():
+            item = IntakeItem.objects.select_for_update().get(pk=self.pk)
+            if item.status != IntakeStatus.NEEDS_REVIEW:
+                raise LifecycleError(ALREADY_DEALT_WITH)
+            item.status, item.payload, item.resolved_at, item.resolved_by = (
+                IntakeStatus.DISMISSED,
+                {},
+                timezone.now(),
+                by,
+            )
+            item.error = f"Dismissed: {reason[:500]}"
+            item.save(update_fields=["status", "payload", "error", "resolved_at", "resolved_by"])
+        for field in ("status", "payload", "error", "resolved_at", "resolved_by"):
             setattr(self, field, getattr(item, field))

@@ -99,8 +99,18 @@ def test_the_plan_counts_each_rule_per_center(c, b, world):
     plans = retention.plan(NOW)
 
     counts = _counts(plans)
-    assert counts["TLGC"] == {retention.CLOSED_LOST: 1, retention.CONVERTED: 1, retention.ACCESS_LOG: 2}
-    assert counts["TLGB"] == {retention.CLOSED_LOST: 1, retention.CONVERTED: 0, retention.ACCESS_LOG: 0}
+    assert counts["TLGC"] == {
+        retention.CLOSED_LOST: 1,
+        retention.CONVERTED: 1,
+        retention.ACCESS_LOG: 2,
+        retention.INTAKE: 0,
+    }
+    assert counts["TLGB"] == {
+        retention.CLOSED_LOST: 1,
+        retention.CONVERTED: 0,
+        retention.ACCESS_LOG: 0,
+        retention.INTAKE: 0,
+    }
     assert counts["(no center)"][retention.ACCESS_LOG] == 1
     tlgc = next(due for due in plans if due.center == c.center)
     assert [child.pk for child in tlgc.closed_lost] == [world["old_closed"].child_id]

@@ -29,6 +29,7 @@ from leads.forms import EnquiryForm
 from leads.models import Child, ExpectationChoice, Lead, LifecycleError, Parent, PrivacyNotice, Program
 from leads.models.lead import DuplicateEnquiry
 from leads.phones import normalize_phone
+from leads.views.intake_inbox import enquiry_initial
 
 #: Text inputs validate when the user leaves them with a changed value; choices and the date
 #: picker (which sets its value without typing) when they change.
@@ -63,7 +64,7 @@ def _programs(centers) -> list[Program]:
     return list(Program.objects.filter(center__in=centers, is_active=True).select_related("center"))
 
 
-def _build_form(request: HttpRequest, data=None) -> EnquiryForm:
+def _build_form(request: HttpRequest, data=None, *, initial: dict | None = None) -> EnquiryForm:
     centers = user_centers(request)
     center = current_center(request)
     form = EnquiryForm(
@@ -72,12 +73,12 @@ def _build_form(request: HttpRequest, data=None) -> EnquiryForm:
         staff=_staff([center] if center else centers),
         current_center=center,
         expectation_choices=_expectation_choices([center] if center else centers),
-        initial={"submission": uuid.uuid4().hex},
+        initial={"submission": uuid.uuid4().hex, **(initial or {})},
         programs=_programs([center] if center else centers),
     )
     validate_url = reverse("leads:enquiry_validate")
     for name, field in form.fields.items():
-        if name in ("submission", "same_parent") or name.startswith("consent_"):
+        if name in ("submission", "same_parent", "intake") or name.startswith("consent_"):
             continue  # the consent is checked by the verb on save
         field.widget.attrs.update(
             {
@@ -157,8 +158,9 @@ def _done(request: HttpRequest, lead: Lead) -> HttpResponse:
 def enquiry_new(request: HttpRequest) -> HttpResponse:
     require_action(request.user, Action.CREATE_ENQUIRY)
     if request.method == "GET":
-        form = _build_form(request)
-        return render(request, "leads/enquiry.html", _context(request, form))
+        intake_item, initial = enquiry_initial(request)
+        form = _build_form(request, initial=initial)
+        return render(request, "leads/enquiry.html", {**_context(request, form), "intake_item": intake_item})
 
     form = _build_form(request, request.POST)
     duplicate = None
@@ -184,11 +186,22 @@ def enquiry_new(request: HttpRequest) -> HttpResponse:
             else:
                 if key:
                     cache.set(key, lead.pk, DOUBLE_SUBMIT_WINDOW.total_seconds())
+                _link_intake(request, lead)
                 return _done(request, lead)
     context = _context(request, form, duplicate)
     if request.htmx:
         return render(request, "leads/enquiry.html#enquiry-form", context)
     return render(request, "leads/enquiry.html", context, status=400)
+
+
+def _link_intake(request: HttpRequest, lead: Lead) -> None:
+    """The enquiry was made from an intake inbox item: the item now points to it (if still waiting)."""
+    item, _ = enquiry_initial(request)
+    if item is not None and item.source.center_id == lead.center_id:
+        try:
+            item.resolve(lead=lead, by=request.user)
+        except (LifecycleError, ValidationError):
+            pass  # dealt with by someone else meanwhile: the lead stands on its own
 
 
 @login_required

@@ -81,6 +81,9 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  {p}_admin, {p}_counselor, {p}_trainer / {PASSWORD}   (center admin, counselor, trainer of {code})"
             )
+        self.stdout.write("Parents enquire (and book a free trial class) without logging in at:")
+        for code, name, _ in CENTERS:
+            self.stdout.write(f"  http://127.0.0.1:8000/enquire/{code}/   ({name}; add ?lang=hi for Hindi)")
 
     def _user(self, username, role, first, last, center):
         user = User.objects.filter(username=username).first()
