@@ -40,8 +40,27 @@ class PageForm(forms.Form):
     page = forms.IntegerField(min_value=1, max_value=100_000, required=False)
 
 
+#: What we read of a delivery (leads/intake.py FIELD_NAMES' targets), in the order a counselor reads it.
+FIELD_LABELS = {
+    "parent_name": "Parent",
+    "phone": "Phone",
+    "email": "Email",
+    "child_name": "Child",
+    "child_dob": "Date of birth",
+    "child_age": "Age",
+    "child_gender": "Gender",
+    "program": "Program",
+    "remarks": "Remarks",
+}
+
+
+def _read(item: IntakeItem) -> list[tuple[str, str]]:
+    fields = read_fields_of(item) if item.payload else {}
+    return [(label, fields[name]) for name, label in FIELD_LABELS.items() if fields.get(name)]
+
+
 def _rows(items) -> list[dict]:
-    return [{"item": item, "fields": read_fields_of(item)} for item in items]
+    return [{"item": item, "fields": _read(item)} for item in items]
 
 
 @login_required
@@ -69,7 +88,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 def _answer(request: HttpRequest, item: IntakeItem, *, link_form=None, dismiss_form=None, status=200) -> HttpResponse:
     if request.htmx:
         context = {
-            "row": {"item": item, "fields": read_fields_of(item) if item.payload else {}},
+            "row": {"item": item, "fields": _read(item)},
             "link_form": link_form or LinkForm(),
             "dismiss_form": dismiss_form or DismissForm(),
         }
@@ -77,7 +96,7 @@ def _answer(request: HttpRequest, item: IntakeItem, *, link_form=None, dismiss_f
     if status != 200:
         context = {
             "page": None,
-            "rows": [{"item": item, "fields": read_fields_of(item)}],
+            "rows": _rows([item]),
             "link_form": link_form or LinkForm(),
             "dismiss_form": dismiss_form or DismissForm(),
             "single": True,
