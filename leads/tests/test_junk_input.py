@@ -46,6 +46,7 @@ from hypothesis import strategies as st
 from api.api import api
 from api.models import ApiToken
 from insights.models import Notification, NotificationKind
+from leads.models import IntakeItem, IntakeSource, IntakeStatus
 from leads.tests.factories import make_lead, next_session, started
 
 pytestmark = pytest.mark.django_db
@@ -319,7 +320,12 @@ def _world(c, b, superadmin) -> dict:
         Notification.objects.create(
             recipient=user, kind=NotificationKind.OVERDUE, title="Call back", url=f"/leads/{fresh.pk}/", lead=fresh
         )
-    ids = [str(pk) for pk in (fresh.pk, visit_lead.pk, visit.pk, follow_up.pk, follow_up.lead_id, other.pk)]
+    # An intake inbox item waiting for review (its link and dismiss forms).
+    source = IntakeSource.objects.create(center=c.center, kind="meta", assign_to=c.counselor)
+    item = IntakeItem.objects.create(
+        source=source, external_id="lg-junk", payload={"field": "leadgen"}, status=IntakeStatus.NEEDS_REVIEW
+    )
+    ids = [str(pk) for pk in (fresh.pk, visit_lead.pk, visit.pk, follow_up.pk, follow_up.lead_id, other.pk, item.pk)]
     ids += [str(pk) for pk in Notification.objects.values_list("pk", flat=True)]
     # Text path values no staff page links to: the public enquiry form's center code.
     words = {"code": c.center.code}

@@ -36,6 +36,10 @@ class DismissForm(forms.Form):
     reason = forms.CharField(label="Why is this not an enquiry?", max_length=500)
 
 
+class IntakeParam(forms.Form):
+    intake = forms.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
+
+
 class PageForm(forms.Form):
     page = forms.IntegerField(min_value=1, max_value=100_000, required=False)
 
@@ -146,11 +150,11 @@ def dismiss(request: HttpRequest, pk: int) -> HttpResponse:
 def enquiry_initial(request: HttpRequest) -> tuple[IntakeItem | None, dict]:
     """For `/enquiries/new/?intake=<id>`: the inbox item (one the user may deal with, still waiting)
     and the enquiry form's initial values read from it; (None, {}) otherwise."""
-    raw = request.GET.get("intake") or request.POST.get("intake") or ""
-    if not raw.isdigit() or len(raw) > 18:
+    which = IntakeParam(request.POST if request.method == "POST" else request.GET)
+    if not which.is_valid() or which.cleaned_data["intake"] is None:
         return None, {}
     try:
-        item = get_intake_item_for_user(request.user, int(raw))
+        item = get_intake_item_for_user(request.user, which.cleaned_data["intake"])
     except (Http404, PermissionDenied):  # unknown, another center's or not allowed: an ordinary blank form
         return None, {}
     if item.status != "NEEDS_REVIEW":
