@@ -392,6 +392,14 @@ class Lead(models.Model):
             # Locking the center's counter first serialises enquiries of one center, so the
             # family lookups below cannot race each other.
             enquiry_id = EnquiryCounter.next_enquiry_id(center)
+            # Automatic assignment when the door names nobody: its round-robin cursor is locked
+            # here, after the counter and before any family row (leads/assignment.py: lock order).
+            rule = None
+            if assigned_to is None:
+                from leads.assignment import choose_assignee
+
+                rule = choose_assignee(center, source=source, program=program, by=by)
+                assigned_to = rule.user
             existing_parent, family_child = find_family(
                 center,
                 phone,
@@ -445,7 +453,7 @@ class Lead(models.Model):
                 preferred_schedule=(preferred_schedule or "").strip(),
                 parent_expectations=expectations,
                 discovery_notes=(remarks or "").strip(),
-                assigned_to=assigned_to or (by if _works_as_staff(by, center) else None),
+                assigned_to=assigned_to,
                 created_by=by,
                 updated_by=by,
                 created_at=now,
@@ -470,6 +478,15 @@ class Lead(models.Model):
                 at=now,
                 note=lead.discovery_notes,
             )
+            if rule is not None and rule.sentence:
+                # On the timeline beside the enquiry: "Assigned to Priya by round-robin".
+                DetailChange.objects.create(
+                    lead=lead,
+                    subject=rule.sentence,
+                    changes=[["assigned to", "", str(assigned_to)]],
+                    actor=by,
+                    at=now,
+                )
         return lead
 
     def complete_discovery(
