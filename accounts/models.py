@@ -463,6 +463,10 @@ class CenterMembership(UserObjectPermissionBase):
     class Meta(UserObjectPermissionBase.Meta):
         verbose_name = "center membership"
 
+    def __str__(self) -> str:
+        # The person (the admin's staff table titles each row with it); guardian's names the permission.
+        return str(self.user)
+
 
 def counts_only_own(user) -> bool:
     """A counselor who administers no center sees only their own figures (dashboard, reports)."""

@@ -440,3 +440,17 @@ def test_100_concurrent_enquiries_over_3_counselors_end_34_33_33(rr):
     assert sorted(loads.values(), reverse=True) == [34, 33, 33]
     assert set(loads) == {user.pk for user in team}
     assert loads[team[0].pk] == 34  # the first in turn got the extra one
+
+
+def test_a_reassignment_is_on_the_timeline_too(client, c):
+    other = UserFactory(username="tlgc_counselor2", first_name="Priya", last_name="Sharma", centers=[c.center])
+    lead = make_lead(c.center, c.counselor)
+    client.force_login(c.admin)
+    from leads.tests.test_lead_page import act
+
+    act(client, lead, "reassign", {"assigned_to": other.pk})
+    lead.refresh_from_db()
+    assert lead.assigned_to == other
+    assert lead.detail_changes.get().summary == f"Assigned to Priya Sharma (was {c.counselor})"
+    page = client.get(reverse("leads:lead_detail", args=[lead.pk])).content.decode()
+    assert f"Assigned to Priya Sharma (was {c.counselor})" in page
