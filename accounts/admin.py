@@ -10,8 +10,9 @@ from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
-from accounts.models import CENTER_ROLES, AccessAction, AccessLog, Center, Role, User
+from accounts.models import CENTER_ROLES, AccessAction, AccessLog, Center, CenterMembership, Role, User
 from accounts.views import log_password_change
+from leads.models import AssignmentRoute
 
 
 class ScopedAdmin(admin.ModelAdmin):
@@ -88,16 +89,90 @@ class ScopedAdmin(admin.ModelAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+class CenterInline(admin.TabularInline):
+    """A table on the center's page that only that center's admins (and super admins) may change."""
+
+    extra = 0
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and (request.user.is_super_admin or request.user.is_center_admin)
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None or request.user.administers(obj)
+
+    def has_add_permission(self, request, obj=None):
+        return obj is None or request.user.administers(obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return obj is None or request.user.administers(obj)
+
+
+class AssignmentRouteInline(CenterInline):
+    """The by-source / by-program table of automatic assignment (leads/assignment.py)."""
+
+    model = AssignmentRoute
+    fields = ["source", "program", "assign_to"]
+    verbose_name = "assignment route"
+    verbose_name_plural = "Automatic assignment: by source or by program (others go round-robin)"
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        from leads.models import Program
+
+        centers = Center.objects.for_user(request.user)
+        if db_field.name == "assign_to":
+            kwargs["queryset"] = User.objects.in_centers(centers, roles=[Role.COUNSELOR, Role.CENTER_ADMIN])
+        elif db_field.name == "program":
+            kwargs["queryset"] = Program.objects.for_user(request.user).filter(is_active=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class MembershipInline(CenterInline):
+    """The center's counselors and admins: their load (open leads here) and who is away. People are
+    added, removed and given roles on their own page (Users), where the access log records it."""
+
+    model = CenterMembership
+    fk_name = "content_object"
+    fields = ["user", "role", "open_leads", "away_until"]
+    readonly_fields = ["user", "role", "open_leads"]
+    can_delete = False
+    verbose_name = "counselor or admin"
+    verbose_name_plural = "Staff: open leads and who is away"
+
+    def get_queryset(self, request):
+        from leads.assignment import open_leads_by_member, staff_memberships
+
+        qs = super().get_queryset(request)
+        scoped = staff_memberships(Center.objects.for_user(request.user).values("pk"))
+        return open_leads_by_member(qs.filter(pk__in=scoped.values("pk"))).select_related("user")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Open leads here")
+    def open_leads(self, obj) -> int:
+        return getattr(obj, "open_leads", 0)
+
+
 @admin.register(Center)
 class CenterAdmin(ScopedAdmin):
     center_path = "pk"
-    list_display = ["code", "name", "city", "timezone", "follow_up_interval_days"]
+    list_display = ["code", "name", "city", "timezone", "follow_up_interval_days", "assignment_mode"]
     search_fields = ["code", "name", "city"]
     center_admin_can_add = False
+    inlines = [MembershipInline, AssignmentRouteInline]
+
+    def get_inlines(self, request, obj):
+        # A new center has no staff yet (people join it from their own page) nor programs to route.
+        return self.inlines if obj is not None else []
 
     def get_queryset(self, request):
         qs = admin.ModelAdmin.get_queryset(self, request)
         return qs if request.user.is_super_admin else qs.filter(pk__in=self._centers(request))
+
+    def has_change_permission(self, request, obj=None):
+        # Only its own admins change a center (its assignment rule, retention...): an admin of
+        # another center who also counsels here sees it read-only.
+        return super().has_change_permission(request, obj) and (obj is None or request.user.administers(obj))
 
     def get_readonly_fields(self, request, obj=None):
         # The code is printed on every enquiry ID: only super admins may change it.

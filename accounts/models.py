@@ -62,6 +62,17 @@ class CenterQuerySet(CenterScopedQuerySet):
         return self.filter(memberships__user=user, memberships__permission__codename=MEMBERSHIP_PERM).distinct()
 
 
+class AssignmentMode(models.TextChoices):
+    """Who gets a new lead when its door names nobody (leads/assignment.py applies it)."""
+
+    #: Today's behaviour, kept for existing centers: staff keep what they type in, and what comes in
+    #: by itself (the public form, webhooks without an assignee) goes round-robin.
+    RECORDER = "RECORDER", "Whoever records it; website and webhook enquiries round-robin"
+    ROUND_ROBIN = "ROUND_ROBIN", "Round-robin among active counselors, on every door"
+    BY_SOURCE = "BY_SOURCE", "By source (the table below), else round-robin"
+    BY_PROGRAM = "BY_PROGRAM", "By program (the table below), else round-robin"
+
+
 class Center(models.Model):
     name = models.CharField(max_length=120)
     code = models.CharField(
@@ -103,6 +114,14 @@ class Center(models.Model):
         default=False,
         help_text="Its center admins confirm a code from an authenticator app before using Django admin.",
     )
+    assignment_mode = models.CharField(
+        "Automatic assignment",
+        max_length=16,
+        choices=AssignmentMode,
+        default=AssignmentMode.RECORDER,
+        help_text="Who gets a new lead when nobody is chosen for it. Counselors marked away, and "
+        "deactivated people, get nothing.",
+    )
 
     objects = CenterQuerySet.as_manager()
 
@@ -113,6 +132,9 @@ class Center(models.Model):
             models.CheckConstraint(
                 condition=Q(access_log_retention_months__gte=ACCESS_LOG_MIN_MONTHS),
                 name="center_access_log_kept_a_year",
+            ),
+            models.CheckConstraint(
+                condition=Q(assignment_mode__in=AssignmentMode.values), name="center_assignment_mode_valid"
             ),
         ]
 
@@ -430,9 +452,20 @@ class CenterMembership(UserObjectPermissionBase):
     #: The user's role in this center (issue 10: the same person may counsel in one center and train
     #: in another). Empty only on rows written by guardian itself: read as the user's default role.
     role = models.CharField(max_length=16, choices=[(r, Role(r).label) for r in CENTER_ROLES], blank=True, default="")
+    #: Automatic assignment skips this person here through this date (the center's date); empty: available.
+    away_until = models.DateField(
+        "Away until",
+        null=True,
+        blank=True,
+        help_text="Gets no new leads automatically through this date (leave, training). Empty: available.",
+    )
 
     class Meta(UserObjectPermissionBase.Meta):
         verbose_name = "center membership"
+
+    def __str__(self) -> str:
+        # The person (the admin's staff table titles each row with it); guardian's names the permission.
+        return str(self.user)
 
 
 def counts_only_own(user) -> bool:

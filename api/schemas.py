@@ -227,7 +227,11 @@ class EnquiryIn(Schema):
     )
     preferred_schedule: Text(160) = ""
     remarks: Text(4000) = ""
-    assigned_to_user_id: Id | None = None
+    assigned_to_user_id: Id | None = Field(
+        None,
+        description="Staff of the center. Omitted: the center's automatic assignment (round-robin, by source "
+        "or by program; a center on 'whoever records it' gives it to you).",
+    )
     center_id: Id | None = Field(None, description="Super admins, or staff of several centers: which center.")
     program_id: Id | None = Field(None, description="The program the parent asks about (one of the center's).")
 

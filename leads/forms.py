@@ -253,7 +253,17 @@ class EnquiryForm(ConsentForm):
     remarks = forms.CharField(label="Remarks", required=False, widget=forms.Textarea(attrs={"rows": 3}))
     assigned_to = ObjectChoiceField(label="Assigned to", required=False, label_from=staff_label)
 
-    def __init__(self, *args, centers=(), staff=(), current_center=None, expectation_choices=(), programs=(), **kwargs):
+    def __init__(
+        self,
+        *args,
+        centers=(),
+        staff=(),
+        current_center=None,
+        expectation_choices=(),
+        programs=(),
+        automatic=False,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.fields["parent_expectations"].choices = list(expectation_choices)
         self._add_program_field(programs)
@@ -270,7 +280,13 @@ class EnquiryForm(ConsentForm):
             if current_center is not None:
                 self.fields["center"].initial = str(current_center.pk)
         self.fields["assigned_to"] = ObjectChoiceField(
-            objects=staff, label="Assigned to", required=False, label_from=staff_label, empty_label="Me"
+            objects=staff,
+            label="Assigned to",
+            required=False,
+            label_from=staff_label,
+            # Left empty, the verb applies the center's automatic assignment (leads/assignment.py);
+            # a center that keeps "whoever records it" gives it to the one typing.
+            empty_label="Automatic (the center's rule)" if automatic else "Me",
         )
 
     def _add_program_field(self, programs) -> None:

@@ -1,14 +1,14 @@
 """The public enquiry form's door (issue 11): who records a web enquiry, whom it goes to, and the
 abuse checks in front of it. The rules stay in `Lead.create_enquiry`; this module only supplies
-its actor and assignee and decides whether a submission reaches it at all.
+its actor and decides whether a submission reaches it at all.
 
 - The actor: `website_user(center)`, one user per center (`web-<code>`), a COUNSELOR member of that
   center with an unusable password (nobody signs in as it). Web enquiries, their history rows,
   consent rows and "enquired again online" notes name it, so every timeline says "Website form".
   It is left out of every staff list (`User.objects.in_centers`); a super admin who deactivates it
   in admin closes the center's public form.
-- The assignee: the center's active counselor with the fewest open leads (then a center admin);
-  never the website user.
+- The assignee: nobody is named, so `create_enquiry` applies the center's automatic assignment
+  (leads/assignment.py: round-robin, by source or by program); never the website user.
 - Abuse: a signed render time (too fast or too old is refused), per-address and per-phone
   counters in the cache (shared by every app node once CACHE_URL points at Redis).
 """
@@ -21,11 +21,9 @@ from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
 from django.utils.crypto import salted_hmac
 
 from accounts.models import Center, Role, User
-from leads.lifecycle import OPEN_STATUSES
 
 _FORM_SALT = "leads.public.enquiry-form"
 
@@ -44,20 +42,6 @@ def website_user(center: Center) -> User:
         except IntegrityError:  # another request created it first
             user = User.objects.get(username=username)
     return user
-
-
-def pick_assignee(center: Center, *, exclude: User | None = None) -> User | None:
-    """The center's active counselor with the fewest open leads (ties: the longest-standing account),
-    else its center admin with the fewest; None when the center has neither."""
-    open_here = Q(assigned_leads__center=center, assigned_leads__status__in=OPEN_STATUSES)
-    for role in (Role.COUNSELOR, Role.CENTER_ADMIN):
-        candidates = User.objects.in_centers(center, roles=[role])  # never a website user
-        if exclude is not None:
-            candidates = candidates.exclude(pk=exclude.pk)
-        chosen = candidates.annotate(load=Count("assigned_leads", filter=open_here)).order_by("load", "pk").first()
-        if chosen is not None:
-            return chosen
-    return None
 
 
 # -- the signed render time -------------------------------------------------------------------

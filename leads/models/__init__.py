@@ -12,6 +12,7 @@ from leads.lifecycle import (
     Move,
     ParentExpectation,
 )
+from leads.models.assignment import AssignmentCursor, AssignmentRoute
 from leads.models.consent import Consent, ConsentMethod, PrivacyNotice, Purpose
 from leads.models.enrollment import Batch, Enrollment, Program, Weekday
 from leads.models.expectation import ExpectationChoice
@@ -26,6 +27,8 @@ __all__ = [
     "OPEN_STATUSES",
     "STAY_FIELDS",
     "TRANSITIONS",
+    "AssignmentCursor",
+    "AssignmentRoute",
     "Batch",
     "Child",
     "Consent",

@@ -82,6 +82,10 @@ class LeadStatusChange(models.Model):
         return Move(self.action).label
 
 
+#: How an automatic assignment's row begins ("Assigned to Priya by round-robin"): its subject is the sentence.
+ASSIGNED = "Assigned to "
+
+
 class DetailChange(models.Model):
     """A correction of what was typed (the child's or a parent's details), on the lead's timeline.
 
@@ -121,5 +125,7 @@ class DetailChange(models.Model):
     @property
     def summary(self) -> str:
         """details changed: phone +91 98100 55501 -> +91 98100 55502"""
+        if self.subject.startswith(ASSIGNED):  # automatic assignment (leads/assignment.py)
+            return self.subject
         parts = [f"{label} {before or '(empty)'} -> {after or '(empty)'}" for label, before, after in self.changes]
         return "details changed: " + "; ".join(parts)

@@ -66,8 +66,11 @@ class IntakeSource(models.Model):
     assign_to = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
-        help_text="The counselor or admin of the center who gets this source's new leads.",
+        help_text="The counselor or admin of the center who gets this source's new leads. "
+        "Empty: the center's automatic assignment (round-robin, by source or by program).",
     )
     active = models.BooleanField(default=True, help_text="Off: deliveries are refused (404) and nothing is kept.")
     created_at = models.DateTimeField(default=timezone.now, editable=False)

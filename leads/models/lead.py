@@ -51,7 +51,7 @@ from leads.models.enrollment import Batch, Enrollment, Program
 from leads.models.expectation import check_expectations
 from leads.models.family import Child, FamilyLink, Gender, Parent, approximate_dob, find_family
 from leads.models.follow_up import FollowUp
-from leads.models.history import DetailChange, LeadStatusChange
+from leads.models.history import ASSIGNED, DetailChange, LeadStatusChange
 from leads.models.intro_visit import IntroVisit, check_session, check_trainer, take_seat
 from leads.phones import display_phone, normalize_phone
 
@@ -336,6 +336,8 @@ class Lead(models.Model):
         (one parent per phone in a center: the other person needs their own number).
         Bad input raises ValidationError keyed by field ("child.dob", "parent.phone", "source").
         A child with an open lead raises DuplicateEnquiry naming it.
+        `assigned_to` None: the center's automatic assignment chooses (leads/assignment.py), and
+        its choice is on the timeline ("Assigned to Priya by round-robin").
         """
 
         require_permission(by, MOVE_PERMISSION[Move.CREATE_ENQUIRY], center.pk)
@@ -392,6 +394,14 @@ class Lead(models.Model):
             # Locking the center's counter first serialises enquiries of one center, so the
             # family lookups below cannot race each other.
             enquiry_id = EnquiryCounter.next_enquiry_id(center)
+            # Automatic assignment when the door names nobody: its round-robin cursor is locked
+            # here, after the counter and before any family row (leads/assignment.py: lock order).
+            rule = None
+            if assigned_to is None:
+                from leads.assignment import choose_assignee
+
+                rule = choose_assignee(center, source=source, program=program, by=by)
+                assigned_to = rule.user
             existing_parent, family_child = find_family(
                 center,
                 phone,
@@ -445,7 +455,7 @@ class Lead(models.Model):
                 preferred_schedule=(preferred_schedule or "").strip(),
                 parent_expectations=expectations,
                 discovery_notes=(remarks or "").strip(),
-                assigned_to=assigned_to or (by if _works_as_staff(by, center) else None),
+                assigned_to=assigned_to,
                 created_by=by,
                 updated_by=by,
                 created_at=now,
@@ -470,6 +480,15 @@ class Lead(models.Model):
                 at=now,
                 note=lead.discovery_notes,
             )
+            if rule is not None and rule.sentence:
+                # On the timeline beside the enquiry: "Assigned to Priya by round-robin".
+                DetailChange.objects.create(
+                    lead=lead,
+                    subject=rule.sentence,
+                    changes=[["assigned to", "", str(assigned_to)]],
+                    actor=by,
+                    at=now,
+                )
         return lead
 
     def complete_discovery(
@@ -882,14 +901,23 @@ class Lead(models.Model):
             self.save(update_fields=[*fields, "updated_by", "updated_at"])
 
     def reassign(self, *, assigned_to: User | None, by: User) -> None:
-        """Change the counselor in charge (not a status move, so no history row)."""
+        """Change the counselor in charge: not a status move, so no status-history row, but a
+        timeline entry like automatic assignment's ("Assigned to Priya (was Arjun)")."""
         require_permission(by, Action.MANAGE_LEAD, self.center_id)
         if assigned_to is not None and not _works_as_staff(assigned_to, self.center):
             raise ValidationError({"assigned_to": "Assign the lead to a counselor or admin of this center."})
+        before = self.assigned_to
         with transaction.atomic():
             type(self).objects.filter(pk=self.pk).update(
                 assigned_to=assigned_to, updated_by=by, updated_at=timezone.now()
             )
+            if (before.pk if before else None) != (assigned_to.pk if assigned_to else None):
+                DetailChange.objects.create(
+                    lead=self,
+                    subject=f"{ASSIGNED}{assigned_to or 'nobody'} (was {before or 'nobody'})"[:160],
+                    changes=[["assigned to", str(before or ""), str(assigned_to or "")]],
+                    actor=by,
+                )
         self.assigned_to = assigned_to
         self.updated_by = by
 

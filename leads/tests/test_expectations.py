@@ -142,6 +142,7 @@ def test_a_center_added_in_admin_gets_the_usual_list(client, superadmin):
             "closed_lost_retention_months": 24,
             "converted_retention_months": 24,
             "access_log_retention_months": 13,
+            "assignment_mode": "RECORDER",  # issue 11: automatic assignment
         },
     )
     assert response.status_code == 302, response.content

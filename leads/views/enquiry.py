@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
-from accounts.models import Action, Role, User, mark_centers
+from accounts.models import Action, AssignmentMode, Role, User, mark_centers
 from leads.access import require_action
 from leads.centers import current_center, user_centers
 from leads.forms import EnquiryForm
@@ -75,6 +75,7 @@ def _build_form(request: HttpRequest, data=None, *, initial: dict | None = None)
         expectation_choices=_expectation_choices([center] if center else centers),
         initial={"submission": uuid.uuid4().hex, **(initial or {})},
         programs=_programs([center] if center else centers),
+        automatic=any(c.assignment_mode != AssignmentMode.RECORDER for c in ([center] if center else centers)),
     )
     validate_url = reverse("leads:enquiry_validate")
     for name, field in form.fields.items():

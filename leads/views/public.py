@@ -2,7 +2,7 @@
 
 A parent's submission goes through `Lead.create_enquiry` like any other door, recorded by the
 center's website user (leads/public.py) with a WEB_FORM consent carrying the parent's address and
-browser, and assigned to the center's least-loaded counselor, who is notified at once.
+browser, and assigned by the center's automatic assignment (leads/assignment.py); the assignee is notified at once.
 
 What is refused before the verb, saving nothing:
 - a body over PUBLIC_ENQUIRY_MAX_BYTES: 413;
@@ -23,7 +23,6 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -154,13 +153,12 @@ def _submit(request: HttpRequest, center: Center, notice: PrivacyNotice, lang: s
 
 
 def _create(form: PublicEnquiryForm, center: Center, consent: dict, *, by) -> Lead:
-    """The verb, with the assignee chosen here. A phone known under another spelling of the name
+    """The verb (its assignee: the center's automatic assignment, leads/assignment.py). A phone known under another spelling of the name
     ("Priya" / "Priya Sharma") is the same family: it keeps the known parent and the lead notes
     the name typed (the public page never says whose the number is)."""
-    assignee = public.pick_assignee(center, exclude=by)
     kwargs = form.enquiry_kwargs()
     try:
-        return _create_once(center, kwargs, consent, assignee, by=by)
+        return _create_once(center, kwargs, consent, by=by)
     except ValidationError as error:
         names = getattr(error, "error_dict", {}).get("parent.name", [])
         if not any(e.code == "name_differs" for e in names):
@@ -168,16 +166,12 @@ def _create(form: PublicEnquiryForm, center: Center, consent: dict, *, by) -> Le
     kwargs["parent"]["same_parent"] = SAME_PARENT
     typed = f"Name given online: {kwargs['parent']['name']}."
     kwargs["remarks"] = f"{kwargs['remarks']}\n\n{typed}".strip()
-    return _create_once(center, kwargs, consent, assignee, by=by)
+    return _create_once(center, kwargs, consent, by=by)
 
 
-def _create_once(center, kwargs, consent, assignee, *, by) -> Lead:
-    with transaction.atomic():
-        lead = Lead.create_enquiry(center=center, **kwargs, consent=consent, assigned_to=assignee, by=by)
-        if assignee is None:
-            # A center without counselors or admins: the lead waits unassigned, never on the website user.
-            lead.reassign(assigned_to=None, by=by)
-    return lead
+def _create_once(center, kwargs, consent, *, by) -> Lead:
+    # No assignee named: the center's rule picks one (never the website user; nobody: unassigned).
+    return Lead.create_enquiry(center=center, **kwargs, consent=consent, by=by)
 
 
 def _show_errors(form: PublicEnquiryForm, error: ValidationError) -> None:
