@@ -377,3 +377,14 @@ def test_the_model_refuses_bad_origins_at_every_door(c):
     c.center.embed_origins = "javascript:alert(1)"
     with pytest.raises(ValidationError):
         c.center.full_clean()
+
+
+@pytest.mark.parametrize("batches", [1, 12])
+def test_the_booking_step_costs_the_same_queries_for_any_number_of_batches(
+    client, c, batches, django_assert_max_num_queries
+):
+    for _ in range(batches):
+        BatchFactory(center=c.center, program=c.batch.program)
+    lead = web_lead(c)
+    with django_assert_max_num_queries(6):
+        assert client.get(book_url(lead)).status_code == 200
