@@ -903,14 +903,13 @@ class PublicSessionForm(forms.Form):
 
     `sessions` are the fitting sessions, full ones included: a seat taken since the page was shown
     is then refused by the verb with its sentence (the page offers the next ones), not as an unknown
-    choice. The radio buttons show only the sessions with a free seat (`offered`)."""
+    choice. The page's radio buttons show only the sessions with a free seat."""
 
     session = forms.ChoiceField(label=_("Choose a time"), widget=forms.RadioSelect)
 
-    def __init__(self, data=None, *, sessions: list[Session], offered: list[Session], **kwargs):
+    def __init__(self, data=None, *, sessions: list[Session], **kwargs):
         super().__init__(data, **kwargs)
         self.sessions = {s.value: s for s in sessions}
-        self.offered = offered
         self.fields["session"].choices = [(s.value, s.value) for s in sessions]
         self.fields["session"].error_messages = {
             "required": _("Please pick one of the times."),

@@ -193,8 +193,8 @@ def _submit(request: HttpRequest, center: Center, notice: PrivacyNotice, lang: s
         logger.warning("Public enquiry for %s refused: the website user may not record it", center.code)
         problem = _("Online enquiries are closed for now. Please call the center.")
         return _page(request, center, form, notice, lang, status=503, problem=problem, embed=embed)
-    request.session[THANKS_NAME] = form.cleaned_data["child_first_name"]
     if lead is None:  # enquired again: the same thanks, nothing said about the open lead
+        request.session[THANKS_NAME] = form.cleaned_data["child_first_name"]
         return redirect(_thanks_url(center, lang, embed))
     _notify(lead)
     return redirect(_url("public_book", center, lang, public.booking_token(lead), embed=embed))
@@ -276,7 +276,7 @@ def _full_sentence() -> str:
     return _("That session has just filled up: please pick another.")
 
 
-def _booking_context(request, center: Center, lead: Lead, lang: str, token: str, embed: bool, **more) -> dict:
+def _booking_context(center: Center, lead: Lead, lang: str, token: str, embed: bool, **more) -> dict:
     return {
         "center": center,
         "lead": lead,
@@ -299,10 +299,6 @@ def _invalid_link(request, center: Center, lang: str, embed: bool) -> HttpRespon
         "enquire_url": _url("public_enquire", center, lang, embed=embed),
     }
     return _render(request, "leads/public_link_invalid.html", context, status=404)
-
-
-def _lead_or_none(token: str, center: Center) -> Lead | None:
-    return public.lead_for_token(token, center)
 
 
 def _is_open(visit: IntroVisit | None) -> bool:
@@ -338,16 +334,16 @@ def book(request: HttpRequest, code: str, token: str, *, embed: bool = False) ->
     center = _center(code)
     lang = _language(request)
     with translation.override(lang):
-        lead = _lead_or_none(token, center)
+        lead = public.lead_for_token(token, center)
         if lead is None:
             return _invalid_link(request, center, lang, embed)
         if _is_open(public.current_visit(lead)):
             return redirect(_url("public_booking", center, lang, token, embed=embed))
-        context = _booking_context(request, center, lead, lang, token, embed)
+        context = _booking_context(center, lead, lang, token, embed)
         if not public.may_book(lead):
             return _render(request, "leads/public_book.html", {**context, "closed": True})
         sessions = public.fitting_sessions(lead)
-        form = PublicSessionForm(request.POST or None, sessions=sessions, offered=[])
+        form = PublicSessionForm(request.POST or None, sessions=sessions)
         status, problem = 200, ""
         if request.method == "POST":
             if form.is_valid():
@@ -403,13 +399,13 @@ def booking(request: HttpRequest, code: str, token: str, *, embed: bool = False)
     center = _center(code)
     lang = _language(request)
     with translation.override(lang):
-        lead = _lead_or_none(token, center)
+        lead = public.lead_for_token(token, center)
         if lead is None:
             return _invalid_link(request, center, lang, embed)
         visit = public.current_visit(lead)
         if visit is None:
             return redirect(_url("public_book", center, lang, token, embed=embed))
-        context = _booking_context(request, center, lead, lang, token, embed, **_visit_context(visit, center))
+        context = _booking_context(center, lead, lang, token, embed, **_visit_context(visit, center))
         context["may_book_again"] = context["state"] == "cancelled" and public.may_book(lead)
         return _render(request, "leads/public_booking.html", context)
 
@@ -420,7 +416,7 @@ def change_booking(request: HttpRequest, code: str, token: str, *, embed: bool =
     center = _center(code)
     lang = _language(request)
     with translation.override(lang):
-        lead = _lead_or_none(token, center)
+        lead = public.lead_for_token(token, center)
         if lead is None:
             return _invalid_link(request, center, lang, embed)
         visit = public.current_visit(lead)
@@ -429,7 +425,7 @@ def change_booking(request: HttpRequest, code: str, token: str, *, embed: bool =
             return redirect(back)  # that page says plainly what happened to the visit
         sessions = public.fitting_sessions(lead)
         action = request.POST.get("action")
-        form = PublicSessionForm(request.POST if action == "reschedule" else None, sessions=sessions, offered=[])
+        form = PublicSessionForm(request.POST if action == "reschedule" else None, sessions=sessions)
         cancel_form = PublicCancelForm(request.POST if action == "cancel" else None)
         status, problem = 200, ""
         by = public.website_user(center)
@@ -460,7 +456,6 @@ def change_booking(request: HttpRequest, code: str, token: str, *, embed: bool =
                 status, problem = 503, _("Online changes are closed for now. Please call the center.")
         offered = [s for s in sessions if s.free and (s.batch.pk, s.starts_at) != (visit.batch_id, visit.scheduled_at)]
         context = _booking_context(
-            request,
             center,
             lead,
             lang,

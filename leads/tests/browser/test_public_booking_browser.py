@@ -80,4 +80,3 @@ def test_a_parent_books_a_trial_class_then_cancels_it_on_a_phone(page: Page, liv
     visit.refresh_from_db()
     lead.refresh_from_db()
     assert visit.cancelled_at is not None and lead.status == LeadStatus.FOLLOW_UP_PENDING
-
