@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 import zoneinfo
 
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -18,6 +19,38 @@ MEMBERSHIP_PERM = "work_in_center"
 
 #: The law's floor for keeping access logs (DPDP Rules 2025, rule 8: at least one year).
 ACCESS_LOG_MIN_MONTHS = 12
+
+
+#: One allowed website origin for the embedded enquiry form: https, a host name (a leading `*.` for
+#: its subdomains, as CSP allows) and an optional port; no path. Nothing else can reach the header.
+_ORIGIN = re.compile(
+    r"^https://(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:[0-9]{1,5})?$"
+)
+
+
+def embed_origin_lines(value: str) -> list[str]:
+    """The non-empty lines of an `embed_origins` value, trimmed (a trailing slash is forgiven)."""
+    return [line.strip().rstrip("/") for line in (value or "").splitlines() if line.strip()]
+
+
+def _bad_port(origin: str) -> bool:
+    port = origin.rsplit(":", 1)[1] if origin.count(":") == 2 else None
+    return port is not None and not 0 < int(port) < 65536
+
+
+def validate_embed_origins(value: str) -> None:
+    """Each line an origin like https://www.example.com or https://example.com:8443."""
+    bad = []
+    for line in embed_origin_lines(value):
+        if not _ORIGIN.match(line.lower()) or _bad_port(line):
+            bad.append(line)
+    if bad:
+        raise ValidationError(
+            "Not a website origin: %(bad)s. Write one per line as https://www.example.com "
+            "(https, the host and an optional port; no path).",
+            code="origin",
+            params={"bad": ", ".join(bad[:3])},
+        )
 
 
 def validate_timezone(value: str) -> None:
@@ -82,6 +115,9 @@ class Center(models.Model):
         help_text="Prefix of the center's enquiry IDs, e.g. TLGC gives TLGC0001.",
     )
     city = models.CharField(max_length=80, blank=True)
+    address = models.TextField(
+        blank=True, help_text="Where families come for the trial class: shown on the online booking and its messages."
+    )
     timezone = models.CharField(max_length=64, default="Asia/Kolkata", validators=[validate_timezone])
     follow_up_interval_days = models.PositiveSmallIntegerField(
         "Follow-up interval (days)",
@@ -122,6 +158,13 @@ class Center(models.Model):
         help_text="Who gets a new lead when nobody is chosen for it. Counselors marked away, and "
         "deactivated people, get nothing.",
     )
+    embed_origins = models.TextField(
+        "Websites that may embed the enquiry form",
+        blank=True,
+        validators=[validate_embed_origins],
+        help_text="One origin per line, e.g. https://www.example.com. Only these sites may show "
+        "/enquire/<code>/embed/ in an iframe; none listed: no site may.",
+    )
 
     objects = CenterQuerySet.as_manager()
 
@@ -144,6 +187,16 @@ class Center(models.Model):
     @property
     def tzinfo(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone)
+
+    def embed_origin_list(self) -> list[str]:
+        """The allowed origins, valid ones only (a row saved around the validator never reaches the header)."""
+        lines = embed_origin_lines(self.embed_origins)
+        return [line for line in lines if _ORIGIN.match(line.lower()) and not _bad_port(line)]
+
+    @property
+    def visit_address(self) -> str:
+        """Where the trial class is: the address, else the city."""
+        return self.address.strip() or self.city
 
 
 class Role(models.TextChoices):

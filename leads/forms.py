@@ -914,3 +914,33 @@ class PublicEnquiryForm(forms.Form):
             "address": address,
             "user_agent": user_agent,
         }
+
+
+class PublicSessionForm(forms.Form):
+    """The parent's pick of a trial-class session on the public booking pages.
+
+    `sessions` are the fitting sessions, full ones included: a seat taken since the page was shown
+    is then refused by the verb with its sentence (the page offers the next ones), not as an unknown
+    choice. The page's radio buttons show only the sessions with a free seat."""
+
+    session = forms.ChoiceField(label=_("Choose a time"), widget=forms.RadioSelect)
+
+    def __init__(self, data=None, *, sessions: list[Session], **kwargs):
+        super().__init__(data, **kwargs)
+        self.sessions = {s.value: s for s in sessions}
+        self.fields["session"].choices = [(s.value, s.value) for s in sessions]
+        self.fields["session"].error_messages = {
+            "required": _("Please pick one of the times."),
+            "invalid_choice": _("That time is no longer offered: please pick another."),
+        }
+
+    def chosen(self) -> Session:
+        return self.sessions[self.cleaned_data["session"]]
+
+
+class PublicCancelForm(forms.Form):
+    """Why the parent calls the trial class off (optional: the verb gets a sentence either way)."""
+
+    reason = forms.CharField(
+        label=_("Reason (optional)"), required=False, max_length=300, widget=forms.Textarea(attrs={"rows": 2})
+    )

@@ -24,6 +24,19 @@ urlpatterns = [
     # The public enquiry form (no login): leads/views/public.py.
     path("enquire/<slug:code>/", public.enquire, name="public_enquire"),
     path("enquire/<slug:code>/thanks/", public.thanks, name="public_thanks"),
+    path("enquire/<slug:code>/book/<str:token>/", public.book, name="public_book"),
+    path("enquire/<slug:code>/booking/<str:token>/", public.booking, name="public_booking"),
+    path("enquire/<slug:code>/booking/<str:token>/change/", public.change_booking, name="public_booking_change"),
+    # The same pages for an iframe on the center's website (no header; framing by Center.embed_origins).
+    path("enquire/<slug:code>/embed/", public.enquire_embed, name="public_enquire_embed"),
+    path("enquire/<slug:code>/embed/thanks/", public.thanks_embed, name="public_thanks_embed"),
+    path("enquire/<slug:code>/embed/book/<str:token>/", public.book_embed, name="public_book_embed"),
+    path("enquire/<slug:code>/embed/booking/<str:token>/", public.booking_embed, name="public_booking_embed"),
+    path(
+        "enquire/<slug:code>/embed/booking/<str:token>/change/",
+        public.change_booking_embed,
+        name="public_booking_change_embed",
+    ),
     path("enquiries/new/", enquiry.enquiry_new, name="enquiry_new"),
     path("enquiries/new/validate/", enquiry.enquiry_validate, name="enquiry_validate"),
     path("enquiries/<id:pk>/created/", lead_page.enquiry_created, name="enquiry_created"),

@@ -46,6 +46,7 @@ from hypothesis import strategies as st
 from api.api import api
 from api.models import ApiToken
 from insights.models import Notification, NotificationKind
+from leads import public
 from leads.models import IntakeItem, IntakeSource, IntakeStatus
 from leads.tests.factories import make_lead, next_session, started
 
@@ -327,8 +328,9 @@ def _world(c, b, superadmin) -> dict:
     )
     ids = [str(pk) for pk in (fresh.pk, visit_lead.pk, visit.pk, follow_up.pk, follow_up.lead_id, other.pk, item.pk)]
     ids += [str(pk) for pk in Notification.objects.values_list("pk", flat=True)]
-    # Text path values no staff page links to: the public enquiry form's center code.
-    words = {"code": c.center.code}
+    # Text path values no staff page links to: the public enquiry form's center code, and the
+    # signed link of a parent's online booking (leads/public.py).
+    words = {"code": c.center.code, "token": public.booking_token(fresh)}
     return {"ids": ids, "words": words, "lead_id": fresh.pk, "iv_id": visit.pk, "follow_up_id": follow_up.pk}
 
 
