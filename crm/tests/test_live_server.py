@@ -12,6 +12,7 @@ import urllib.request
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 PAGES = ["/follow-ups/", "/follow-ups/count/", "/leads/", "/board/"]
 
@@ -33,7 +34,9 @@ def test_live_server_answers_concurrent_requests_on_separate_connections(live_se
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
     if connection.vendor == "sqlite":
         assert not connection.is_in_memory_db(), "live-server tests need a file-backed SQLite test database"
-    lead.add_follow_up(scheduled_date=lead.created_at.date(), by=c.counselor)
+    lead.add_follow_up(
+        scheduled_date=timezone.localdate(timezone=c.center.tzinfo), by=c.counselor
+    )  # the center's today
     results: list[tuple[str, int | str]] = []
     start = threading.Barrier(4)
 

@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Action, Center, CenterScopedQuerySet
+from leads.assignment import choose_assignee
 from leads.lifecycle import (
     FOLLOW_UP_HORIZON,
     FOLLOW_UP_IN_PAST,
@@ -398,8 +399,6 @@ class Lead(models.Model):
             # here, after the counter and before any family row (leads/assignment.py: lock order).
             rule = None
             if assigned_to is None:
-                from leads.assignment import choose_assignee
-
                 rule = choose_assignee(center, source=source, program=program, by=by)
                 assigned_to = rule.user
             existing_parent, family_child = find_family(
