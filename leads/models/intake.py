@@ -158,19 +158,7 @@ class IntakeItem(models.Model):
         require_permission(by, Action.CREATE_ENQUIRY, self.source.center_id)
         if lead is None or lead.center_id != self.source.center_id:
             raise ValidationError({"lead": [LEAD_OF_ANOTHER_CENTER]})
-        with transaction.atomic():
-            item = IntakeItem.objects.select_for_update().get(pk=self.pk)
-            if item.status != IntakeStatus.NEEDS_REVIEW:
-                raise LifecycleError(ALREADY_DEALT_WITH)
-            item.status, item.lead, item.resolved_at, item.resolved_by = (
-                IntakeStatus.CREATED,
-                lead,
-                timezone.now(),
-                by,
-            )
-            item.save(update_fields=["status", "lead", "resolved_at", "resolved_by"])
-        for field in ("status", "lead", "resolved_at", "resolved_by"):
-            setattr(self, field, getattr(item, field))
+        self._settle(status=IntakeStatus.CREATED, lead=lead, by=by)
 
     def dismiss(self, *, reason: str, by) -> None:
         """Not an enquiry at all (a platform's test, spam): out of the inbox, with the reason. Its
@@ -179,17 +167,17 @@ class IntakeItem(models.Model):
         reason = (reason or "").strip()
         if not reason:
             raise ValidationError({"reason": [DISMISS_WHY]})
+        self._settle(status=IntakeStatus.DISMISSED, payload={}, error=f"Dismissed: {reason[:500]}", by=by)
+
+    def _settle(self, *, by, **fields) -> None:
+        """Take the item out of the inbox with `fields`, once: the row locked, still waiting, or refused."""
+        fields.update(resolved_at=timezone.now(), resolved_by=by)
         with transaction.atomic():
             item = IntakeItem.objects.select_for_update().get(pk=self.pk)
             if item.status != IntakeStatus.NEEDS_REVIEW:
                 raise LifecycleError(ALREADY_DEALT_WITH)
-            item.status, item.payload, item.resolved_at, item.resolved_by = (
-                IntakeStatus.DISMISSED,
-                {},
-                timezone.now(),
-                by,
-            )
-            item.error = f"Dismissed: {reason[:500]}"
-            item.save(update_fields=["status", "payload", "error", "resolved_at", "resolved_by"])
-        for field in ("status", "payload", "error", "resolved_at", "resolved_by"):
-            setattr(self, field, getattr(item, field))
+            for name, value in fields.items():
+                setattr(item, name, value)
+            item.save(update_fields=list(fields))
+        for name in fields:
+            setattr(self, name, getattr(item, name))

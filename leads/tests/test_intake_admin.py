@@ -7,31 +7,15 @@ from django.urls import reverse
 
 from leads.models import IntakeItem, IntakeSource, IntakeStatus
 from leads.tests.factories import make_lead
+from leads.tests.test_intake_inbox import meta_item
 
 
 @pytest.fixture
 def items(c, b):
-    def item(center, staff, external_id, **kw):
-        source, _ = IntakeSource.objects.get_or_create(center=center, kind="meta", defaults={"assign_to": staff})
-        return IntakeItem.objects.create(
-            source=source,
-            external_id=external_id,
-            payload={
-                "field": "leadgen",
-                "value": {
-                    "leadgen_id": external_id,
-                    "field_data": [
-                        {"name": "full_name", "values": ["Meera Iyer"]},
-                        {"name": "phone_number", "values": ["+919810054321"]},
-                    ],
-                },
-            },
-            status=IntakeStatus.NEEDS_REVIEW,
-            error="No verifiable consent: call the parent.",
-            **kw,
-        )
-
-    return {"ours": item(c.center, c.counselor, "lg-ours-111"), "theirs": item(b.center, b.counselor, "lg-theirs-999")}
+    return {
+        "ours": meta_item(c.center, c.counselor, "lg-ours-111"),
+        "theirs": meta_item(b.center, b.counselor, "lg-theirs-999"),
+    }
 
 
 def test_the_inbox_lists_only_the_admins_centers_items(client, c, items):

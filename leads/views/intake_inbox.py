@@ -90,23 +90,19 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 
 def _answer(request: HttpRequest, item: IntakeItem, *, link_form=None, dismiss_form=None, status=200) -> HttpResponse:
+    """The item's row for HTMX; without it, back to the inbox, or (refused) the item alone with its errors."""
+    if not request.htmx and status == 200:
+        return redirect("leads:intake_inbox")
+    context = {
+        "rows": _rows([item]),
+        "link_form": link_form or LinkForm(),
+        "dismiss_form": dismiss_form or DismissForm(),
+    }
     if request.htmx:
-        context = {
-            "row": {"item": item, "fields": _read(item)},
-            "link_form": link_form or LinkForm(),
-            "dismiss_form": dismiss_form or DismissForm(),
-        }
-        return render(request, "leads/intake_inbox.html#intake-row", context, status=status)
-    if status != 200:
-        context = {
-            "page": None,
-            "rows": _rows([item]),
-            "link_form": link_form or LinkForm(),
-            "dismiss_form": dismiss_form or DismissForm(),
-            "single": True,
-        }
-        return render(request, "leads/intake_inbox.html", context, status=status)
-    return redirect("leads:intake_inbox")
+        return render(
+            request, "leads/intake_inbox.html#intake-row", {**context, "row": context["rows"][0]}, status=status
+        )
+    return render(request, "leads/intake_inbox.html", {**context, "page": None, "single": True}, status=status)
 
 
 @login_required
